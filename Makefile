@@ -1,0 +1,22 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+export MEND_PORT ?= 8000
+
+.PHONY: install run test migrate lint
+
+install:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+migrate: install
+	MEND_ENV=$${MEND_ENV:-development} $(UV) run --frozen alembic upgrade head
+
+run: migrate
+	MEND_ENV=$${MEND_ENV:-development} $(UV) run --frozen mend serve
+
+test: install
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check app tests migrations

@@ -1,0 +1,28 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    occurred_at: datetime
+    actor_kind: str
+    actor_id: int | None
+    actor_label: str
+    action: str
+    entity_type: str
+    entity_id: str | None
+    case_id: int | None
+    request_id: str | None
+    detail: dict[str, Any]
+    hash: str
+
+
+class AuditPagePublic(BaseModel):
+    items: list[AuditEventPublic]
+    total: int
+    page: int
+    pages: int

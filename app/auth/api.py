@@ -1,0 +1,55 @@
+"""JSON API: the signed-in user, access tokens, and user administration."""
+
+from fastapi import APIRouter, Depends, Request, status
+
+from app.auth import service
+from app.auth.dependencies import ActorDep, AdminDep
+from app.auth.schemas import AccessTokenCreate, AccessTokenCreated, AccessTokenPublic, UserCreate, UserPublic, UserUpdate
+from app.db import SessionDep
+from app.web import verify_csrf
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"], dependencies=[Depends(verify_csrf)])
+
+
+@router.get("/me", response_model=UserPublic)
+def me(request: Request, actor: ActorDep) -> UserPublic:
+    """The account this request is authenticated as."""
+    return UserPublic.model_validate(request.state.user)
+
+
+@router.get("/tokens", response_model=list[AccessTokenPublic])
+def list_tokens(session: SessionDep, actor: ActorDep) -> list[AccessTokenPublic]:
+    """Your personal access tokens (never the tokens themselves)."""
+    return [AccessTokenPublic.model_validate(t) for t in service.list_access_tokens(session, actor=actor)]
+
+
+@router.post("/tokens", response_model=AccessTokenCreated, status_code=status.HTTP_201_CREATED)
+def create_token(data: AccessTokenCreate, session: SessionDep, actor: ActorDep) -> AccessTokenCreated:
+    """Create a personal access token. The response is the only time the token is shown."""
+    record, token = service.issue_access_token(session, actor=actor, data=data)
+    return AccessTokenCreated.model_validate(record, from_attributes=True).model_copy(update={"token": token})
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: int, session: SessionDep, actor: ActorDep) -> None:
+    """Revoke one of your tokens; it stops working at once."""
+    service.revoke_access_token(session, actor=actor, token_id=token_id)
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(session: SessionDep, actor: AdminDep) -> list[UserPublic]:
+    """The program's accounts (admins)."""
+    return [UserPublic.model_validate(u) for u in service.list_program_users(session, program_id=actor.program_id)]  # type: ignore[arg-type]
+
+
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def create_user(data: UserCreate, session: SessionDep, actor: AdminDep) -> UserPublic:
+    """Create an account in your program (admins)."""
+    return UserPublic.model_validate(service.create_user(session, actor=actor, program_id=actor.program_id, data=data))  # type: ignore[arg-type]
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic)
+def update_user(user_id: int, data: UserUpdate, session: SessionDep, actor: AdminDep) -> UserPublic:
+    """Change an account's name, role or active flag; disabling ends its sessions (admins)."""
+    user = service.get_program_user(session, actor=actor, user_id=user_id)
+    return UserPublic.model_validate(service.update_user(session, actor=actor, user=user, data=data))

@@ -1,0 +1,59 @@
+"""Password hashing (argon2id) and the password policy (length, common-password list)."""
+
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+
+# OWASP's argon2id floor: 19 MiB of memory, two passes, one lane.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30,000 most common leaked passwords.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
+    """Why a new password is refused, in words for the person choosing it; None when it is fine."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters. A few unrelated words make a strong password."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    lowered = password.lower()
+    # "password2024!" is as guessable as "password": also check what is left without the padding.
+    stem = lowered.strip("0123456789!@#$%^&*()_-+=.,?~ ")
+    if lowered in _common_passwords() or stem in _common_passwords() or len(set(lowered)) <= 3:
+        return "This password is too common and easy to guess. Choose another."
+    personal = [p.lower() for p in (email, email.split("@")[0] if email else None, name) if p]
+    if any(lowered == p for p in personal):
+        return "Do not use your email address or name as your password."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+# Verified against when no account matches, so a missing account costs the same time.
+_DUMMY_HASH = _hasher.hash("mend-timing-equaliser-not-a-password")
+
+
+def burn_verification_time(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)

@@ -1,0 +1,91 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+
+from app.auth.models import UserRole
+from app.auth.passwords import password_problem
+
+
+class _NewPassword(BaseModel):
+    @field_validator("password", check_fields=False)
+    @classmethod
+    def _policy(cls, password: str, info: ValidationInfo) -> str:
+        problem = password_problem(
+            password, email=info.data.get("email"), name=info.data.get("full_name")
+        )
+        if problem:
+            raise ValueError(problem)
+        return password
+
+
+class SignIn(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserCreate(_NewPassword):
+    email: EmailStr = Field(max_length=254)
+    full_name: str = Field(min_length=1, max_length=120)
+    role: UserRole
+    password: str = Field(max_length=1024)
+
+    @field_validator("full_name")
+    @classmethod
+    def _trim(cls, value: str) -> str:
+        return value.strip()
+
+
+class UserUpdate(BaseModel):
+    full_name: str | None = Field(default=None, min_length=1, max_length=120)
+    role: UserRole | None = None
+    is_active: bool | None = None
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    full_name: str
+    role: UserRole
+    is_active: bool
+    created_at: datetime
+
+
+class PasswordChange(_NewPassword):
+    current_password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(max_length=1024)
+
+
+class FirstAdminSetup(_NewPassword):
+    program_name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    email: EmailStr = Field(max_length=254)
+    full_name: str = Field(min_length=1, max_length=120)
+    password: str = Field(max_length=1024)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from app.programs.schemas import validate_timezone
+
+        return validate_timezone(value)
+
+
+class AccessTokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+
+
+class AccessTokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    token_prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class AccessTokenCreated(AccessTokenPublic):
+    token: str = Field(description="The token itself. Shown once; Mend keeps only its hash.")

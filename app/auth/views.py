@@ -1,0 +1,196 @@
+"""Pages: sign-in and sign-out, first-admin setup, access tokens, password, user administration."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import FormData
+
+from app.auth import service
+from app.auth.dependencies import SESSION_COOKIE, ActorDep, AdminDep, OptionalActorDep, client_ip
+from app.auth.models import User, UserRole
+from app.auth.schemas import AccessTokenCreate, FirstAdminSetup, PasswordChange, SignIn, UserCreate, UserUpdate
+from app.config import get_settings
+from app.db import SessionDep
+from app.errors import InvalidInput
+from app.programs.schemas import timezone_choices
+from app.web import form_data, redirect, render, validate_form, verify_csrf
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+FormDep = Annotated[FormData, Depends(form_data)]
+ROLE_OPTIONS = [(r.value, r.value.capitalize()) for r in UserRole]
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax",
+        secure=get_settings().public_base_url.startswith("https://") or request.url.scheme == "https",
+        max_age=get_settings().session_absolute_hours * 3600, path="/",
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/cases"
+
+
+@router.get("/")
+def home(actor: OptionalActorDep) -> Response:
+    from fastapi.responses import RedirectResponse
+
+    return RedirectResponse("/cases" if actor else "/login", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None, expired: bool = False) -> Response:
+    """The sign-in form."""
+    notice = "You were signed out because the session expired. Sign in again." if expired else None
+    return render(request, "auth/login.html", {"errors": {}, "email": "", "next": _safe_next(next), "notice": notice})
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, form: FormDep) -> Response:
+    """Check the credentials; on success a fresh session id replaces any earlier one."""
+    data, errors = validate_form(SignIn, form)
+    next_url = _safe_next(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
+    if data is None:
+        return render(request, "auth/login.html", {"errors": errors, "email": form.get("email", ""), "next": next_url},
+                      status_code=422)
+    result = service.sign_in(
+        session, email=data.email, password=data.password, ip_address=client_ip(request),
+        request_id=request.state.request_id,
+    )
+    if result.error:
+        return render(request, "auth/login.html",
+                      {"errors": {}, "form_error": result.error, "email": data.email, "next": next_url},
+                      status_code=401)
+    response = redirect(request, next_url)
+    _set_session_cookie(request, response, result.session_token)  # type: ignore[arg-type]
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    """Sign out: the session is revoked on the server, not only forgotten by the browser."""
+    service.end_session(session, actor=actor, token=request.cookies.get(SESSION_COOKIE, ""))
+    response = redirect(request, "/login", flash="You are signed out.")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/session/extend")
+def extend_session(actor: ActorDep, request: Request) -> JSONResponse:
+    """Stay signed in: resolving the session already renewed its idle timer."""
+    return JSONResponse({"seconds_left": request.state.session_seconds_left})
+
+
+@router.get("/setup/{token}")
+def setup_page(token: str, request: Request, session: SessionDep) -> Response:
+    """The first administrator's account form, reachable once through the printed link."""
+    if not service.setup_token_usable(session, token=token):
+        return render(request, "errors/error.html", {
+            "title": "This setup link no longer works",
+            "message": "It has expired or has already been used. Ask whoever runs Mend for a new link, or sign in.",
+        }, status_code=404)
+    return render(request, "auth/setup.html", {"errors": {}, "values": {"timezone": "UTC"}, "zones": timezone_choices()})
+
+
+@router.post("/setup/{token}")
+def setup(token: str, request: Request, session: SessionDep, form: FormDep) -> Response:
+    data, errors = validate_form(FirstAdminSetup, form)
+    if data is None:
+        return render(request, "auth/setup.html", {"errors": errors, "values": dict(form), "zones": timezone_choices()},
+                      status_code=422)
+    user, token_value = service.complete_setup(
+        session, token=token, data=data, request_id=request.state.request_id, ip_address=client_ip(request)
+    )
+    response = redirect(request, "/admin/users", flash=f"Welcome, {user.full_name}. Your program is ready.")
+    _set_session_cookie(request, response, token_value)
+    return response
+
+
+@router.get("/account/tokens")
+def tokens_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    """Personal access tokens for the JSON API."""
+    tokens = service.list_access_tokens(session, actor=actor)
+    return render(request, "auth/tokens.html", {"tokens": tokens, "errors": {}, "created": None})
+
+
+@router.post("/account/tokens")
+def create_token(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    data, errors = validate_form(AccessTokenCreate, form)
+    created = None
+    if data is not None:
+        created = service.issue_access_token(session, actor=actor, data=data)[1]
+    tokens = service.list_access_tokens(session, actor=actor)
+    return render(request, "auth/tokens.html", {"tokens": tokens, "errors": errors, "created": created},
+                  status_code=422 if errors else 200)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    service.revoke_access_token(session, actor=actor, token_id=token_id)
+    return redirect(request, "/account/tokens", flash="The token is revoked and no longer works.")
+
+
+@router.get("/account/password")
+def password_page(request: Request, actor: ActorDep) -> Response:
+    return render(request, "auth/password.html", {"errors": {}})
+
+
+@router.post("/account/password")
+def change_password(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    user: User = request.state.user
+    data, errors = validate_form(PasswordChange, form)
+    if data is not None:
+        try:
+            service.change_password(session, actor=actor, user=user, data=data)
+        except InvalidInput as exc:
+            errors = exc.field_errors
+    if errors:
+        return render(request, "auth/password.html", {"errors": errors}, status_code=422)
+    response = redirect(request, "/login", flash="Your password is changed. Sign in with the new one.")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/admin/users")
+def users_page(request: Request, session: SessionDep, actor: AdminDep) -> Response:
+    """The program's accounts."""
+    users = service.list_program_users(session, program_id=actor.program_id)  # type: ignore[arg-type]
+    return render(request, "auth/users.html", {"users": users})
+
+
+@router.get("/admin/users/new")
+def new_user_page(request: Request, actor: AdminDep) -> Response:
+    return render(request, "auth/user_new.html", {"errors": {}, "values": {"role": "facilitator"}, "roles": ROLE_OPTIONS})
+
+
+@router.post("/admin/users")
+def create_user(request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
+    data, errors = validate_form(UserCreate, form)
+    if data is not None:
+        try:
+            user = service.create_user(session, actor=actor, program_id=actor.program_id, data=data)  # type: ignore[arg-type]
+            return redirect(request, "/admin/users", flash=f"Account created for {user.full_name}.")
+        except InvalidInput as exc:
+            errors = exc.field_errors
+    values = {k: v for k, v in form.items() if k != "password"}
+    return render(request, "auth/user_new.html", {"errors": errors, "values": values, "roles": ROLE_OPTIONS},
+                  status_code=422)
+
+
+@router.get("/admin/users/{user_id}")
+def edit_user_page(user_id: int, request: Request, session: SessionDep, actor: AdminDep) -> Response:
+    user = service.get_program_user(session, actor=actor, user_id=user_id)
+    return render(request, "auth/user_edit.html", {"user": user, "errors": {}, "roles": ROLE_OPTIONS})
+
+
+@router.post("/admin/users/{user_id}")
+def update_user(user_id: int, request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
+    user = service.get_program_user(session, actor=actor, user_id=user_id)
+    data, errors = validate_form(UserUpdate, form, flags=("is_active",))
+    if data is None:
+        return render(request, "auth/user_edit.html", {"user": user, "errors": errors, "roles": ROLE_OPTIONS},
+                      status_code=422)
+    service.update_user(session, actor=actor, user=user, data=data)
+    return redirect(request, "/admin/users", flash=f"Saved the changes to {user.full_name}.")

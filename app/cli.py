@@ -1,0 +1,151 @@
+"""The `mend` command line: programs, users, demo data, audit verification, serving."""
+
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app.actor import Actor
+from app.config import get_settings
+from app.db import get_engine
+
+app = typer.Typer(help="Mend: restorative-justice case management.", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Apply the database migrations (alembic upgrade head)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import PROJECT_ROOT
+
+    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), "head")
+
+
+@app.command("serve")
+def serve(workers: Annotated[int, typer.Option(min=1, max=32)] = 1) -> None:
+    """Serve Mend at MEND_HOST:MEND_PORT (default 127.0.0.1:8000)."""
+    import uvicorn
+
+    settings = get_settings()
+    print(f"Mend is running at {settings.public_base_url}/  (Ctrl+C stops it)", flush=True)
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
+        proxy_headers=True, log_level="warning",
+    )
+
+
+@app.command("create-program")
+def create_program(
+    name: Annotated[str, typer.Argument(help="The program's name")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Madrid")] = "UTC",
+) -> None:
+    """Create a program (a tenant)."""
+    from app.programs.schemas import ProgramCreate
+    from app.programs.service import create_program as create
+
+    try:
+        data = ProgramCreate(name=name, timezone=timezone)
+    except ValidationError as exc:
+        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+    with Session(get_engine()) as session:
+        program = create(session, actor=Actor.system(), data=data)
+        session.commit()
+        typer.echo(f"Created program {program.id}: {program.name} ({program.timezone})")
+
+
+@app.command("create-user")
+def create_user(
+    program: Annotated[int, typer.Option(help="Program id")],
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="admin, facilitator or staff")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
+) -> None:
+    """Create a user. The password is asked for at a prompt (or read from stdin), never taken as an argument."""
+    from app.auth.schemas import UserCreate
+    from app.auth.service import create_user as create
+    from app.errors import AppError
+    from app.programs.models import Program
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(email=email, full_name=name, role=role, password=password)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        _fail("; ".join(f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()))
+    with Session(get_engine()) as session:
+        if session.get(Program, program) is None:
+            _fail(f"There is no program {program}.")
+        try:
+            user = create(session, actor=Actor.system(program_id=program), program_id=program, data=data)
+        except AppError as exc:
+            _fail(exc.message)
+        session.commit()
+        typer.echo(f"Created {user.role} {user.email} (user {user.id}) in program {program}")
+
+
+@app.command("load-demo")
+def load_demo(
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the demo accounts' password from stdin")] = False,
+) -> None:
+    """Load a fictional demo program with an admin, two facilitators, staff and a few cases."""
+    from app.demo import load_demo_data
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password for the demo accounts", hide_input=True, confirmation_prompt=True)
+    with Session(get_engine()) as session:
+        try:
+            summary = load_demo_data(session, password=password)
+        except ValueError as exc:
+            _fail(str(exc))
+        session.commit()
+    typer.echo(summary)
+
+
+@audit_app.command("verify")
+def verify(program: Annotated[int | None, typer.Option(help="Check one program's chain only")] = None) -> None:
+    """Check every audit chain; report the first broken link and exit non-zero if there is one."""
+    from app.audit.service import verify_chains
+
+    with Session(get_engine()) as session:
+        report = verify_chains(session, chain_key=program)
+    if report.ok:
+        typer.echo(f"Audit log intact: {report.events_checked} events in {report.chains_checked} chains verified.")
+        return
+    broken = report.first_break
+    assert broken is not None
+    where = f"event id {broken.event_id}" if broken.event_id is not None else "the chain head"
+    _fail(
+        f"Audit log BROKEN in chain {broken.chain_key} at sequence {broken.seq} ({where}): {broken.reason}. "
+        f"{report.events_checked} events were checked."
+    )
+
+
+@app.command("setup-link")
+def setup_link() -> None:
+    """Print a new one-time first-admin link (only while no account exists)."""
+    from app.main import announce_setup_link
+
+    if announce_setup_link() is None:
+        _fail("Mend already has accounts; sign in, or ask an administrator.")
+
+
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,76 @@
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+
+class HarmType(StrEnum):
+    labour_trafficking = "labour_trafficking"
+    sexual_exploitation = "sexual_exploitation"
+    domestic_servitude = "domestic_servitude"
+    forced_criminality = "forced_criminality"
+    other_trafficking = "other_trafficking"
+    other_serious_harm = "other_serious_harm"
+
+
+class ReferralSource(StrEnum):
+    court = "court"
+    prosecution = "prosecution"
+    police = "police"
+    probation = "probation"
+    victim_services = "victim_services"
+    ngo = "ngo"
+    self_referral = "self_referral"
+    other = "other"
+
+
+class ParticipantRole(StrEnum):
+    survivor = "survivor"
+    responsible_party = "responsible_party"
+    supporter = "supporter"
+    community_member = "community_member"
+    interpreter = "interpreter"
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_file"
+    __table_args__ = (
+        sa.UniqueConstraint("program_id", "reference", name="uq_case_file_program_reference"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    reference: str = Field(max_length=40)
+    harm_type: HarmType = Field(sa_type=sa.String(40))
+    referral_source: ReferralSource = Field(sa_type=sa.String(40))
+    notes: str = Field(default="", sa_type=sa.Text)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseFacilitator(SQLModel, table=True):
+    """A facilitator assigned to a case; facilitators see only the cases they are assigned to."""
+
+    __tablename__ = "case_facilitator"
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    role: ParticipantRole = Field(sa_type=sa.String(30))
+    display_name: str = Field(max_length=120)
+    preferred_language: str = Field(default="en", max_length=16)
+    interpreter_needed: bool = Field(default=False)
+    support_needs: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

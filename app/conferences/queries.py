@@ -1,0 +1,142 @@
+"""Reads shaped for the case pages, the API and reports; always scoped to the actor's program."""
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import exists, func, or_
+from sqlmodel import Session, col, select
+
+from app.actor import Actor
+from app.auth.models import User, UserRole
+from app.conferences.models import Case, CaseFacilitator, HarmType, Participant
+from app.conferences.rules import CaseFacts, Journey, ParticipantFact, derive_journey
+
+PAGE_SIZE = 25
+
+
+def visible_cases(actor: Actor):  # type: ignore[no-untyped-def]
+    """The select of cases this actor may see: their program's, and for facilitators only their own."""
+    query = select(Case).where(Case.program_id == actor.program_id)
+    if actor.role == UserRole.facilitator:
+        query = query.where(
+            exists().where(CaseFacilitator.case_id == Case.id, CaseFacilitator.user_id == actor.user_id)
+        )
+    return query
+
+
+def get_visible_case(session: Session, *, actor: Actor, case_id: int) -> Case | None:
+    return session.exec(visible_cases(actor).where(Case.id == case_id)).first()
+
+
+def facts_for(case: Case, participants: list[Participant]) -> CaseFacts:
+    return CaseFacts(
+        case_id=case.id,  # type: ignore[arg-type]
+        participants=tuple(
+            ParticipantFact(p.id, p.role, p.display_name, p.interpreter_needed)  # type: ignore[arg-type]
+            for p in participants
+        ),
+    )
+
+
+def participants_of(session: Session, *, case_ids: list[int]) -> dict[int, list[Participant]]:
+    by_case: dict[int, list[Participant]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = session.exec(
+            select(Participant).where(col(Participant.case_id).in_(case_ids)).order_by(col(Participant.id))
+        ).all()
+        for participant in rows:
+            by_case[participant.case_id].append(participant)
+    return by_case
+
+
+def facilitators_of(session: Session, *, case_ids: list[int]) -> dict[int, list[User]]:
+    by_case: dict[int, list[User]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = session.exec(
+            select(CaseFacilitator.case_id, User)
+            .join(User, col(User.id) == CaseFacilitator.user_id)
+            .where(col(CaseFacilitator.case_id).in_(case_ids))
+            .order_by(col(User.full_name))
+        ).all()
+        for case_id, user in rows:
+            by_case[case_id].append(user)
+    return by_case
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    journey: Journey
+    facilitators: list[User]
+    participants: list[Participant]
+
+
+@dataclass(frozen=True)
+class CaseListPage:
+    rows: list[CaseRow]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+
+
+def list_cases(
+    session: Session,
+    *,
+    actor: Actor,
+    search: str | None = None,
+    harm_type: HarmType | None = None,
+    facilitator_id: int | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> CaseListPage:
+    """One page of the cases the actor may see, newest first, in a fixed number of queries."""
+    query = visible_cases(actor)
+    if search:
+        term = f"%{search.strip().lower()}%"
+        matches = [func.lower(Case.reference).like(term)]
+        if actor.role != UserRole.staff:  # staff may not search by participants' names
+            matches.append(
+                exists().where(Participant.case_id == Case.id, func.lower(Participant.display_name).like(term))
+            )
+        query = query.where(or_(*matches))
+    if harm_type is not None:
+        query = query.where(Case.harm_type == harm_type)
+    if facilitator_id is not None:
+        query = query.where(
+            exists().where(CaseFacilitator.case_id == Case.id, CaseFacilitator.user_id == facilitator_id)
+        )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    pages = max(1, ceil(total / page_size))
+    page = min(max(1, page), pages)
+    cases = session.exec(
+        query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    ids = [c.id for c in cases]
+    participants = participants_of(session, case_ids=ids)  # type: ignore[arg-type]
+    facilitators = facilitators_of(session, case_ids=ids)  # type: ignore[arg-type]
+    rows = [
+        CaseRow(c, derive_journey(facts_for(c, participants[c.id])), facilitators[c.id], participants[c.id])  # type: ignore[index]
+        for c in cases
+    ]
+    return CaseListPage(rows, total, page, pages, page_size)
+
+
+def case_row(session: Session, *, case: Case) -> CaseRow:
+    participants = participants_of(session, case_ids=[case.id])[case.id]  # type: ignore[list-item,index]
+    facilitators = facilitators_of(session, case_ids=[case.id])[case.id]  # type: ignore[list-item,index]
+    return CaseRow(case, derive_journey(facts_for(case, participants)), facilitators, participants)
+
+
+def program_facilitators(session: Session, *, program_id: int) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .where(
+                User.program_id == program_id,
+                col(User.role).in_([UserRole.facilitator, UserRole.admin]),
+                col(User.is_active).is_(True),
+            )
+            .order_by(col(User.full_name))
+        ).all()
+    )

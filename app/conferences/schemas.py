@@ -1,0 +1,173 @@
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.conferences.models import HarmType, ParticipantRole, ReferralSource
+from app.conferences.rules import Step
+
+HARM_TYPE_LABELS = {
+    HarmType.labour_trafficking: "Trafficking for labour exploitation",
+    HarmType.sexual_exploitation: "Trafficking for sexual exploitation",
+    HarmType.domestic_servitude: "Domestic servitude",
+    HarmType.forced_criminality: "Forced criminality",
+    HarmType.other_trafficking: "Other form of trafficking",
+    HarmType.other_serious_harm: "Other serious harm",
+}
+REFERRAL_SOURCE_LABELS = {
+    ReferralSource.court: "Court",
+    ReferralSource.prosecution: "Prosecution",
+    ReferralSource.police: "Police",
+    ReferralSource.probation: "Probation",
+    ReferralSource.victim_services: "Victim services",
+    ReferralSource.ngo: "Non-governmental organisation",
+    ReferralSource.self_referral: "Self-referral",
+    ReferralSource.other: "Other",
+}
+PARTICIPANT_ROLE_LABELS = {
+    ParticipantRole.survivor: "Survivor",
+    ParticipantRole.responsible_party: "Responsible party",
+    ParticipantRole.supporter: "Supporter",
+    ParticipantRole.community_member: "Community member",
+    ParticipantRole.interpreter: "Interpreter",
+}
+LANGUAGES = {
+    "en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese", "ar": "Arabic",
+    "ro": "Romanian", "bg": "Bulgarian", "uk": "Ukrainian", "ru": "Russian", "vi": "Vietnamese",
+    "zh": "Chinese", "tl": "Tagalog", "th": "Thai", "hi": "Hindi", "ti": "Tigrinya", "so": "Somali",
+    "sw": "Swahili", "yo": "Yoruba", "ig": "Igbo", "pl": "Polish", "sq": "Albanian", "ht": "Haitian Creole",
+}
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+
+
+def _reference(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value == "":
+        return None
+    if not _REFERENCE.match(value):
+        raise ValueError("Use letters, digits, '-', '/' or '.', starting with a letter or digit (at most 40).")
+    return value
+
+
+def _language(value: str) -> str:
+    value = value.strip()
+    if not _LANGUAGE.match(value):
+        raise ValueError("Use a language code such as en, es or pt-BR.")
+    return value
+
+
+class CaseCreate(BaseModel):
+    reference: str | None = Field(default=None, max_length=40, description="Left empty, Mend numbers the case.")
+    harm_type: HarmType
+    referral_source: ReferralSource
+    notes: str = Field(default="", max_length=20_000)
+    facilitator_ids: list[int] = Field(default_factory=list)
+
+    @field_validator("reference")
+    @classmethod
+    def _ref(cls, value: str | None) -> str | None:
+        return _reference(value)
+
+
+class CaseUpdate(BaseModel):
+    harm_type: HarmType | None = None
+    referral_source: ReferralSource | None = None
+    notes: str | None = Field(default=None, max_length=20_000)
+    facilitator_ids: list[int] | None = None
+
+
+class ParticipantCreate(BaseModel):
+    role: ParticipantRole
+    display_name: str = Field(min_length=1, max_length=120, description="May be a chosen name.")
+    preferred_language: str = Field(default="en", max_length=16)
+    interpreter_needed: bool = False
+    support_needs: str = Field(default="", max_length=5_000)
+
+    @field_validator("preferred_language")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        return _language(value)
+
+    @field_validator("display_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Enter the name this person wants to be called.")
+        return value.strip()
+
+
+class ParticipantUpdate(BaseModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
+    preferred_language: str | None = Field(default=None, max_length=16)
+    interpreter_needed: bool | None = None
+    support_needs: str | None = Field(default=None, max_length=5_000)
+
+    @field_validator("preferred_language")
+    @classmethod
+    def _lang(cls, value: str | None) -> str | None:
+        return None if value is None else _language(value)
+
+
+class FacilitatorPublic(BaseModel):
+    id: int
+    full_name: str
+
+
+class ConditionPublic(BaseModel):
+    code: str
+    message: str
+
+
+class JourneyStepPublic(BaseModel):
+    step: str
+    label: str
+    state: str
+
+
+class JourneyPublic(BaseModel):
+    stage: Step
+    steps: list[JourneyStepPublic]
+    blockers: list[ConditionPublic]
+
+
+class ParticipantPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_id: int
+    role: ParticipantRole
+    display_name: str
+    preferred_language: str
+    interpreter_needed: bool
+    support_needs: str
+    created_at: datetime
+
+
+class CaseSummary(BaseModel):
+    """What every role in the program may read, staff included: no notes, no participant detail."""
+
+    id: int
+    reference: str
+    harm_type: HarmType
+    referral_source: ReferralSource
+    created_at: datetime
+    stage: Step
+    facilitators: list[FacilitatorPublic]
+    participant_count: int
+
+
+class CaseDetail(CaseSummary):
+    notes: str
+    participants: list[ParticipantPublic]
+    journey: JourneyPublic
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    pages: int
+    page_size: int

@@ -1,0 +1,168 @@
+"""Pages: the case list, opening and editing a case, the case page with its journey, participants."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from app.auth.dependencies import ActorDep
+from app.auth.models import UserRole
+from app.conferences import queries, service
+from app.conferences.dependencies import CaseParticipant, DetailCase, VisibleCase
+from app.conferences.models import Case, HarmType, Participant
+from app.conferences.schemas import (
+    HARM_TYPE_LABELS,
+    LANGUAGES,
+    PARTICIPANT_ROLE_LABELS,
+    REFERRAL_SOURCE_LABELS,
+    CaseCreate,
+    CaseUpdate,
+    ParticipantCreate,
+    ParticipantUpdate,
+)
+from app.db import SessionDep
+from app.errors import InvalidInput
+from app.web import form_data, is_htmx, redirect, render, validate_form, verify_csrf
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+FormDep = Annotated[FormData, Depends(form_data)]
+
+LABELS = {
+    "harm_types": [(k.value, v) for k, v in HARM_TYPE_LABELS.items()],
+    "referral_sources": [(k.value, v) for k, v in REFERRAL_SOURCE_LABELS.items()],
+    "participant_roles": [(k.value, v) for k, v in PARTICIPANT_ROLE_LABELS.items()],
+    "languages": sorted(LANGUAGES.items(), key=lambda item: item[1]),
+    "harm_type_label": HARM_TYPE_LABELS,
+    "referral_source_label": REFERRAL_SOURCE_LABELS,
+    "role_label": PARTICIPANT_ROLE_LABELS,
+    "language_label": LANGUAGES,
+}
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+@router.get("/cases")
+def case_list(
+    request: Request, session: SessionDep, actor: ActorDep,
+    q: str = Query(default="", max_length=100), harm_type: str = Query(default="", max_length=40),
+    facilitator: str = Query(default="", max_length=12), page: int = Query(default=1, ge=1, le=100_000),
+) -> Response:
+    """Cases you may see, with search, filters and pages. Filter changes swap the results in place."""
+    harm = HarmType(harm_type) if harm_type in HarmType.__members__ else None
+    result = queries.list_cases(
+        session, actor=actor, search=q or None, harm_type=harm, facilitator_id=_int_or_none(facilitator), page=page
+    )
+    facilitators = queries.program_facilitators(session, program_id=actor.program_id)  # type: ignore[arg-type]
+    context = LABELS | {
+        "result": result, "filters": {"q": q, "harm_type": harm_type, "facilitator": facilitator},
+        "facilitators": facilitators, "can_open": actor.role in service.CASE_WRITERS,
+    }
+    block = "results" if is_htmx(request) and request.headers.get("HX-Target") == "case-results" else "content"
+    return render(request, "conferences/case_list.html", context, block=block)
+
+
+def _case_form(request: Request, session: SessionDep, actor: ActorDep, *, values: dict, errors: dict,
+               case: Case | None = None, status_code: int = 200) -> Response:
+    facilitators = queries.program_facilitators(session, program_id=actor.program_id)  # type: ignore[arg-type]
+    return render(request, "conferences/case_form.html", LABELS | {
+        "values": values, "errors": errors, "case": case, "facilitators": facilitators,
+    }, status_code=status_code)
+
+
+@router.get("/cases/new")
+def new_case_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    service.require_case_writer(actor)
+    selected = [actor.user_id] if actor.role == UserRole.facilitator else []
+    return _case_form(request, session, actor, values={"facilitator_ids": selected}, errors={})
+
+
+@router.post("/cases")
+def open_case(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    data, errors = validate_form(CaseCreate, form, lists=("facilitator_ids",))
+    if data is not None:
+        try:
+            case = service.open_case(session, actor=actor, data=data)
+            return redirect(request, f"/cases/{case.id}", flash=f"Case {case.reference} is open.")
+        except InvalidInput as exc:
+            errors = exc.field_errors
+    values = dict(form) | {"facilitator_ids": [_int_or_none(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
+    return _case_form(request, session, actor, values=values, errors=errors, status_code=422)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
+    """The case: its journey panel and, for those allowed, notes and participants."""
+    service.record_case_read(session, actor=actor, case=case)
+    row = queries.case_row(session, case=case)
+    return render(request, "conferences/case_detail.html", LABELS | {
+        "row": row, "case": case, "summary_only": actor.role == UserRole.staff,
+        "can_edit": actor.role in service.CASE_WRITERS,
+    })
+
+
+@router.get("/cases/{case_id}/edit")
+def edit_case_page(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep) -> Response:
+    service.require_case_writer(actor)
+    row = queries.case_row(session, case=case)
+    values = case.model_dump() | {"facilitator_ids": [u.id for u in row.facilitators]}
+    return _case_form(request, session, actor, values=values, errors={}, case=case)
+
+
+@router.post("/cases/{case_id}")
+def update_case(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    data, errors = validate_form(CaseUpdate, form, lists=("facilitator_ids",))
+    if data is not None:
+        if data.notes is None and "notes" in form:
+            data.notes = ""  # an emptied notes box clears the notes
+        try:
+            service.update_case(session, actor=actor, case=case, data=data)
+            return redirect(request, f"/cases/{case.id}", flash="Case details saved.")
+        except InvalidInput as exc:
+            errors = exc.field_errors
+    values = dict(form) | {"facilitator_ids": [_int_or_none(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
+    return _case_form(request, session, actor, values=values, errors=errors, case=case, status_code=422)
+
+
+def _participant_form(request: Request, *, case: Case, values: dict, errors: dict,
+                      participant: Participant | None = None, status_code: int = 200) -> Response:
+    return render(request, "conferences/participant_form.html", LABELS | {
+        "case": case, "values": values, "errors": errors, "participant": participant,
+    }, status_code=status_code)
+
+
+@router.get("/cases/{case_id}/participants/new")
+def new_participant_page(request: Request, case: DetailCase, actor: ActorDep) -> Response:
+    service.require_case_writer(actor)
+    return _participant_form(request, case=case, values={"preferred_language": "en"}, errors={})
+
+
+@router.post("/cases/{case_id}/participants")
+def add_participant(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    data, errors = validate_form(ParticipantCreate, form, flags=("interpreter_needed",))
+    if data is None:
+        return _participant_form(request, case=case, values=dict(form), errors=errors, status_code=422)
+    participant = service.add_participant(session, actor=actor, case=case, data=data)
+    return redirect(request, f"/cases/{case.id}", flash=f"{participant.display_name} is added to the case.")
+
+
+@router.get("/cases/{case_id}/participants/{participant_id}/edit")
+def edit_participant_page(request: Request, case: DetailCase, participant: CaseParticipant, actor: ActorDep) -> Response:
+    service.require_case_writer(actor)
+    return _participant_form(request, case=case, values=participant.model_dump(), errors={}, participant=participant)
+
+
+@router.post("/cases/{case_id}/participants/{participant_id}")
+def update_participant(
+    request: Request, case: DetailCase, participant: CaseParticipant, session: SessionDep, actor: ActorDep, form: FormDep
+) -> Response:
+    data, errors = validate_form(ParticipantUpdate, form, flags=("interpreter_needed",))
+    if data is not None and data.support_needs is None and "support_needs" in form:
+        data.support_needs = ""
+    if data is None:
+        return _participant_form(request, case=case, values=dict(form), errors=errors, participant=participant,
+                                 status_code=422)
+    service.update_participant(session, actor=actor, participant=participant, data=data)
+    return redirect(request, f"/cases/{case.id}", flash=f"Saved the changes to {participant.display_name}.")

@@ -1,0 +1,82 @@
+"""Settings, read from the environment under the MEND_ prefix."""
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class InsecureConfiguration(RuntimeError):
+    """Start-up refused: a setting that must be chosen by the operator is missing."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEND_", extra="ignore")
+
+    env: Environment = Environment.production
+    secret_key: SecretStr | None = None
+    database_url: str = f"sqlite:///{VAR_DIR / 'mend.db'}"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = None
+
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    session_warning_seconds: int = 120
+
+    login_max_failures: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_minutes: int = 15
+
+    setup_link_hours: int = 24
+
+    @model_validator(mode="after")
+    def _require_secret_outside_development(self) -> "Settings":
+        if self.secret_key is None:
+            if self.env is not Environment.development:
+                raise InsecureConfiguration(
+                    "MEND_SECRET_KEY is not set. Mend refuses to start outside development "
+                    "without a secret key; generate one with: "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
+            self.secret_key = SecretStr(_development_secret())
+        elif len(self.secret_key.get_secret_value()) < 32:
+            raise InsecureConfiguration("MEND_SECRET_KEY must be at least 32 characters long.")
+        return self
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _development_secret() -> str:
+    """A per-checkout key kept under var/, so development restarts keep CSRF tokens valid."""
+    path = VAR_DIR / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,182 @@
+"""The app factory: middleware, error handlers and every router."""
+
+import logging
+import re
+import secrets
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.auth import api as auth_api
+from app.auth import views as auth_views
+from app.auth.service import issue_setup_token
+from app.audit import api as audit_api
+from app.audit import views as audit_views
+from app.config import PROJECT_ROOT, get_settings
+from app.conferences import api as conferences_api
+from app.conferences import views as conferences_views
+from app.db import get_engine
+from app.errors import AppError, Condition, NotAuthenticated
+from app.programs import api as programs_api
+from app.programs import views as programs_views
+from app.security import SECURITY_HEADERS
+from app.web import CSRF_COOKIE, is_htmx, render
+
+logger = logging.getLogger("mend")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+
+
+def announce_setup_link() -> str | None:
+    """On a start with no accounts, print a one-time link for the first administrator."""
+    with Session(get_engine()) as session:
+        token = issue_setup_token(session)
+        session.commit()
+    if token is None:
+        return None
+    url = f"{get_settings().public_base_url}/setup/{token}"
+    print(f"\nMend has no accounts yet. Create the first administrator here (one use only):\n  {url}\n", flush=True)
+    return url
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    announce_setup_link()
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Mend",
+        summary="Restorative-justice case management: cases, preparation, scheduling, agreements, compliance.",
+        version="0.1.0",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the default docs page loads scripts from a CDN; Mend sends nothing to third parties
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
+    for router in (
+        auth_views.router, programs_views.router, conferences_views.router, audit_views.router,
+        auth_api.router, programs_api.router, conferences_api.router, audit_api.router,
+    ):
+        app.include_router(router)
+    _install_middleware(app, https=settings.public_base_url.startswith("https://"))
+    _install_error_handlers(app)
+    return app
+
+
+def _install_middleware(app: FastAPI, *, https: bool) -> None:
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
+        incoming = request.headers.get("x-request-id", "")
+        request.state.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
+        binding = request.cookies.get(CSRF_COOKIE)
+        new_binding = None if binding and len(binding) >= 32 else secrets.token_urlsafe(32)
+        request.state.csrf_binding = binding if new_binding is None else new_binding
+        response: Response = await call_next(request)
+        if new_binding:
+            response.set_cookie(
+                CSRF_COOKIE, new_binding, httponly=True, samesite="lax", secure=https or request.url.scheme == "https",
+                path="/",
+            )
+        response.headers["X-Request-ID"] = request.state.request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if https or request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(
+    request: Request, *, status: int, title: str, detail: str, extra: dict | None = None, slug: str | None = None
+) -> JSONResponse:
+    """An RFC 9457 problem details response."""
+    body = {
+        "type": f"urn:mend:problem:{slug or title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    } | (extra or {})
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _conditions(conditions: list[Condition]) -> list[dict[str, str]]:
+    return [{"code": c.code, "message": c.message} for c in conditions]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        if isinstance(exc, NotAuthenticated) and not _wants_json(request):
+            target = "/login?next=" + request.url.path if request.method == "GET" else "/login"
+            if is_htmx(request):
+                return Response(status_code=200, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        if _wants_json(request):
+            extra: dict = {}
+            if exc.conditions:
+                extra["conditions"] = _conditions(exc.conditions)
+            if exc.field_errors:
+                extra["errors"] = [{"field": k, "message": v} for k, v in exc.field_errors.items()]
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+            response = problem(request, status=exc.status_code, title=exc.title, detail=exc.message, extra=extra)
+            if headers:
+                response.headers.update(headers)
+            return response
+        return render(
+            request, "errors/error.html",
+            {"title": exc.title, "message": exc.message, "conditions": exc.conditions},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "location": str(e["loc"][0]),
+             "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        if _wants_json(request):
+            return problem(request, status=422, title="Malformed request", slug="malformed-request",
+                           detail="The request does not match the schema.", extra={"errors": errors})
+        return render(request, "errors/error.html", {
+            "title": "The request was not understood",
+            "message": "Part of the address or form was not in the expected format. Go back and try again.",
+        }, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        title = titles.get(exc.status_code, "Request refused")
+        detail = "There is nothing at this address." if exc.status_code == 404 else str(exc.detail)
+        if _wants_json(request):
+            return problem(request, status=exc.status_code, title=title, detail=detail)
+        return render(request, "errors/error.html", {"title": title, "message": detail}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error (request %s)", getattr(request.state, "request_id", "?"))
+        detail = "Something went wrong on our side. Nothing was changed. Please try again."
+        if _wants_json(request):
+            response = problem(request, status=500, title="Internal error", slug="internal-error", detail=detail)
+            response.headers.update(SECURITY_HEADERS | {"Cache-Control": "no-store"})
+            return response
+        response = render(
+            request, "errors/error.html", {"title": "Something went wrong", "message": detail}, status_code=500
+        )
+        response.headers.update(SECURITY_HEADERS | {"Cache-Control": "no-store"})
+        return response

@@ -1,0 +1,15 @@
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+
+class Program(SQLModel, table=True):
+    """A restorative-justice program: the tenant every record belongs to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    screening_validity_days: int = Field(default=90)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

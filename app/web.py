@@ -1,0 +1,182 @@
+"""Rendering helpers shared by every HTML router: full page or HTMX fragment, redirects, forms."""
+
+import base64
+import hmac
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from jinja2_fragments.fastapi import Jinja2Blocks
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from app.config import PROJECT_ROOT
+from app.errors import AppError
+from app.security import csrf_token_for, csrf_token_valid, keyed_digest
+
+templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
+FLASH_COOKIE = "mend_flash"
+CSRF_COOKIE = "mend_csrf"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+@pass_context
+def local_time(context: Context, value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A UTC time shown in the program's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(context.get("tz") or "UTC")).strftime(fmt)
+
+
+templates.env.filters["local_time"] = local_time
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    return {
+        "csrf_token": csrf_token_for(binding) if (binding := getattr(request.state, "csrf_binding", None)) else "",
+        "current_user": getattr(request.state, "user", None),
+        "session_seconds_left": getattr(request.state, "session_seconds_left", None),
+        "tz": getattr(request.state, "timezone", "UTC"),
+        "flashes": _read_flash(request),
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str = "content",
+) -> HTMLResponse:
+    """The whole page, or only its content block for an HTMX request."""
+    ctx = base_context(request) | (context or {})
+    response = templates.TemplateResponse(
+        request, template, ctx, status_code=status_code, block_name=block if is_htmx(request) else None
+    )
+    response.headers["Vary"] = "HX-Request"
+    if ctx["flashes"]:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(request: Request, url: str, *, flash: str | None = None) -> Response:
+    """After a successful POST: HX-Redirect for HTMX, 303 See Other otherwise."""
+    response: Response
+    if request.headers.get("HX-Request") == "true":
+        response = Response(status_code=200, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if flash:
+        encoded = base64.urlsafe_b64encode(flash.encode()).decode()
+        response.set_cookie(
+            FLASH_COOKIE, f"{encoded}.{keyed_digest('flash:' + encoded)[:32]}",
+            max_age=60, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/",
+        )
+    return response
+
+
+def _read_flash(request: Request) -> list[str]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or "." not in raw:
+        return []
+    encoded, signature = raw.rsplit(".", 1)
+    if not hmac.compare_digest(keyed_digest("flash:" + encoded)[:32], signature):
+        return []
+    try:
+        return [base64.urlsafe_b64decode(encoded.encode()).decode()]
+    except ValueError:
+        return []
+
+
+async def form_data(request: Request) -> FormData:
+    """The submitted form, for plain `def` routes that validate it into a schema."""
+    return await request.form()
+
+
+_FRIENDLY = {
+    "missing": "This is required.",
+    "string_too_short": "This is required.",
+    "enum": "Choose one of the options.",
+    "literal_error": "Choose one of the options.",
+    "int_parsing": "Enter a whole number.",
+    "bool_parsing": "Choose yes or no.",
+}
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Pydantic errors as one plain message per form field."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "__all__"
+        too_short = error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1
+        message = None if too_short else _FRIENDLY.get(error["type"])
+        if message is None:
+            message = str(error["msg"]).removeprefix("Value error, ")
+        errors.setdefault(name, message)
+    return errors
+
+
+def validate_form(
+    model: type[Model], form: FormData, *, lists: tuple[str, ...] = (), flags: tuple[str, ...] = ()
+) -> tuple[Model | None, dict[str, str]]:
+    """Validate a form into the same schema the API uses. Returns (model, {}) or (None, errors).
+
+    `lists` are multi-value fields (checkbox groups); `flags` are single checkboxes, absent when off.
+    Empty text fields count as not given, so optional fields keep their defaults.
+    """
+    data: dict[str, Any] = {}
+    for key in form.keys():
+        if key == "csrf_token" or key in lists:
+            continue
+        value = form.get(key)
+        field = model.model_fields.get(key)
+        if isinstance(value, str) and value.strip() == "" and (field is None or not field.is_required()):
+            continue
+        data[key] = value
+    for key in lists:
+        data[key] = [v for v in form.getlist(key) if isinstance(v, str) and v != ""]
+    for key in flags:
+        data[key] = form.get(key) in ("on", "true", "1", "yes")
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+class CsrfRefused(AppError):
+    status_code = 403
+    title = "Form expired"
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every state-changing request made with the browser's cookies must carry the CSRF token.
+
+    Requests authenticated by a bearer token carry no ambient credential and need none.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    token = request.headers.get("x-csrf-token")
+    if token is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        submitted = (await request.form()).get("csrf_token")
+        token = submitted if isinstance(submitted, str) else None
+    if not csrf_token_valid(request.cookies.get(CSRF_COOKIE), token):
+        raise CsrfRefused(
+            "This form has expired or did not come from Mend. Reload the page and try again; nothing was saved."
+        )
