@@ -12,14 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.audit import api as audit_api
+from app.audit import views as audit_views
 from app.auth import api as auth_api
 from app.auth import views as auth_views
 from app.auth.service import issue_setup_token
-from app.audit import api as audit_api
-from app.audit import views as audit_views
-from app.config import PROJECT_ROOT, get_settings
 from app.conferences import api as conferences_api
 from app.conferences import views as conferences_views
+from app.config import PROJECT_ROOT, get_settings
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
 from app.programs import api as programs_api

@@ -14,6 +14,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from app.auth.dependencies import SESSION_COOKIE
 from app.config import PROJECT_ROOT
 from app.errors import AppError
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
@@ -164,11 +165,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def verify_csrf(request: Request) -> None:
     """Every state-changing request made with the browser's cookies must carry the CSRF token.
 
-    Requests authenticated by a bearer token carry no ambient credential and need none.
+    Requests authenticated by a bearer token carry no ambient credential and need none; nor
+    do API requests without a session cookie, which then get 401 rather than a CSRF refusal.
     """
     if request.method in SAFE_METHODS:
         return
     if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    if request.url.path.startswith("/api/") and SESSION_COOKIE not in request.cookies:
         return
     token = request.headers.get("x-csrf-token")
     if token is None and request.headers.get("content-type", "").startswith(

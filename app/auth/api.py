@@ -4,7 +4,15 @@ from fastapi import APIRouter, Depends, Request, status
 
 from app.auth import service
 from app.auth.dependencies import ActorDep, AdminDep
-from app.auth.schemas import AccessTokenCreate, AccessTokenCreated, AccessTokenPublic, UserCreate, UserPublic, UserUpdate
+from app.auth.schemas import (
+    AccessTokenCreate,
+    AccessTokenCreated,
+    AccessTokenPublic,
+    PasswordChange,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from app.db import SessionDep
 from app.web import verify_csrf
 
@@ -17,6 +25,12 @@ def me(request: Request, actor: ActorDep) -> UserPublic:
     return UserPublic.model_validate(request.state.user)
 
 
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(data: PasswordChange, request: Request, session: SessionDep, actor: ActorDep) -> None:
+    """Change your password. Every sign-in session of your account ends; access tokens keep working."""
+    service.change_password(session, actor=actor, user=request.state.user, data=data)
+
+
 @router.get("/tokens", response_model=list[AccessTokenPublic])
 def list_tokens(session: SessionDep, actor: ActorDep) -> list[AccessTokenPublic]:
     """Your personal access tokens (never the tokens themselves)."""
@@ -27,7 +41,7 @@ def list_tokens(session: SessionDep, actor: ActorDep) -> list[AccessTokenPublic]
 def create_token(data: AccessTokenCreate, session: SessionDep, actor: ActorDep) -> AccessTokenCreated:
     """Create a personal access token. The response is the only time the token is shown."""
     record, token = service.issue_access_token(session, actor=actor, data=data)
-    return AccessTokenCreated.model_validate(record, from_attributes=True).model_copy(update={"token": token})
+    return AccessTokenCreated(**AccessTokenPublic.model_validate(record).model_dump(), token=token)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,10 @@ MAX_LENGTH = 256
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
+# Keyboard and counting runs ("123456789012", "qwertyuiopas") are guessed first.
+_SEQUENCES = ("1234567890" * 3, "0987654321" * 3, "qwertyuiopasdfghjklzxcvbnm", "abcdefghijklmnopqrstuvwxyz")
+
+
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     # zxcvbn's list of the 30,000 most common leaked passwords.
@@ -28,7 +32,12 @@ def password_problem(password: str, *, email: str | None = None, name: str | Non
     lowered = password.lower()
     # "password2024!" is as guessable as "password": also check what is left without the padding.
     stem = lowered.strip("0123456789!@#$%^&*()_-+=.,?~ ")
-    if lowered in _common_passwords() or stem in _common_passwords() or len(set(lowered)) <= 3:
+    if (
+        lowered in _common_passwords()
+        or stem in _common_passwords()
+        or len(set(lowered)) <= 3
+        or any(lowered in run for run in _SEQUENCES)
+    ):
         return "This password is too common and easy to guess. Choose another."
     personal = [p.lower() for p in (email, email.split("@")[0] if email else None, name) if p]
     if any(lowered == p for p in personal):

@@ -37,7 +37,7 @@ from app.programs.schemas import ProgramCreate
 from app.programs.service import create_program
 from app.security import keyed_digest, new_token, token_digest
 
-ACCESS_TOKEN_PREFIX = "mend_pat_"
+ACCESS_TOKEN_PREFIX = "mend_pat_"  # noqa: S105 (a public prefix, not a secret)
 SIGN_IN_FAILED = "Sign-in failed. Check your email address and password."
 SIGN_IN_THROTTLED = (
     "Too many unsuccessful attempts. For your security, wait {minutes} minutes and try again."

@@ -218,3 +218,17 @@ def test_outdated_password_hash_is_upgraded_at_sign_in(app, db: Session, program
     assert _sign_in(client, user.email).status_code == 303
     db.refresh(user)
     assert "m=19456,t=2,p=1" in user.password_hash
+
+
+def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(app, db: Session, facilitator: User) -> None:
+    laptop, phone = _browser(app), _browser(app)
+    _sign_in(laptop, facilitator.email)
+    _sign_in(phone, facilitator.email)
+    wrong = laptop.post("/account/password", data={"current_password": "not it at all", "password": "fresh meadow lantern",
+                                                   "csrf_token": _csrf(laptop)})
+    assert wrong.status_code == 422 and 'id="field-current_password-error"' in wrong.text
+    changed = laptop.post("/account/password", data={"current_password": PASSWORD, "password": "fresh meadow lantern",
+                                                      "csrf_token": _csrf(laptop)}, follow_redirects=False)
+    assert changed.status_code == 303
+    assert phone.get("/cases", follow_redirects=False).status_code == 303
+    assert _sign_in(phone, facilitator.email, "fresh meadow lantern").status_code == 303
