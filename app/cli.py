@@ -40,8 +40,13 @@ def serve(workers: Annotated[int, typer.Option(min=1, max=32)] = 1) -> None:
     settings = get_settings()
     print(f"Mend is running at {settings.public_base_url}/  (Ctrl+C stops it)", flush=True)
     uvicorn.run(
-        "app.main:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
-        proxy_headers=True, log_level="warning",
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="warning",
     )
 
 
@@ -70,7 +75,9 @@ def create_user(
     email: Annotated[str, typer.Option()],
     name: Annotated[str, typer.Option(help="Full name")],
     role: Annotated[str, typer.Option(help="admin, facilitator or staff")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
 ) -> None:
     """Create a user. The password is asked for at a prompt (or read from stdin), never taken as an argument."""
     from app.auth.schemas import UserCreate
@@ -99,7 +106,9 @@ def create_user(
 
 @app.command("load-demo")
 def load_demo(
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the demo accounts' password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the demo accounts' password from stdin")
+    ] = False,
 ) -> None:
     """Load a fictional demo program with an admin, two facilitators, staff and a few cases."""
     from app.demo import load_demo_data
@@ -111,6 +120,8 @@ def load_demo(
     with Session(get_engine()) as session:
         try:
             summary = load_demo_data(session, password=password)
+        except ValidationError as exc:  # a weak password; pydantic's own text would echo it back
+            _fail("; ".join(f"{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()))
         except ValueError as exc:
             _fail(str(exc))
         session.commit()
@@ -124,6 +135,8 @@ def verify(program: Annotated[int | None, typer.Option(help="Check one program's
 
     with Session(get_engine()) as session:
         report = verify_chains(session, chain_key=program)
+    if program is not None and report.chains_checked == 0:
+        _fail(f"There is no audit chain for program {program}.")
     if report.ok:
         typer.echo(f"Audit log intact: {report.events_checked} events in {report.chains_checked} chains verified.")
         return
@@ -143,8 +156,6 @@ def setup_link() -> None:
 
     if announce_setup_link() is None:
         _fail("Mend already has accounts; sign in, or ask an administrator.")
-
-
 
 
 if __name__ == "__main__":

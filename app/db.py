@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+from annotated_types import Interval
 from fastapi import Depends
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine, make_url
@@ -23,10 +24,18 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
+# Ids are 32-bit integers on PostgreSQL: a larger id in a request is malformed input, not a query to run.
+MAX_ID = 2**31 - 1
+RecordId = Annotated[int, Interval(ge=1, le=MAX_ID)]
+
 
 def utcnow() -> datetime:
     """Now, in UTC, as an aware datetime."""
     return datetime.now(UTC)
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_engine(url: str) -> Engine:
@@ -48,6 +57,8 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds only ASCII; searches must match "Олена" as PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +88,6 @@ def get_session() -> Iterator[Session]:
 # scope="function": the commit happens before the response is sent, so a failed commit
 # is an error response and never a success the database did not keep.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
 
 
 class UTCDateTime(TypeDecorator[datetime]):

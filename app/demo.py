@@ -20,7 +20,9 @@ def load_demo_data(session: Session, *, password: str) -> str:
     if session.exec(select(User.id).where(User.email == f"admin@{DEMO_DOMAIN}")).first() is not None:
         raise ValueError("The demo data is already loaded.")
     program = create_program(
-        session, actor=Actor.system("demo loader"), data=ProgramCreate(name="Riverside Restorative Practice (demo)", timezone="Europe/Madrid")
+        session,
+        actor=Actor.system("demo loader"),
+        data=ProgramCreate(name="Riverside Restorative Practice (demo)", timezone="Europe/Madrid"),
     )
     system = Actor.system("demo loader", program_id=program.id)
     people = {}
@@ -31,23 +33,43 @@ def load_demo_data(session: Session, *, password: str) -> str:
         ("staff", "Jordan Lee", UserRole.staff),
     ]:
         people[key] = create_user(
-            session, actor=system, program_id=program.id,  # type: ignore[arg-type]
+            session,
+            actor=system,
+            program_id=program.id,  # type: ignore[arg-type]
             data=UserCreate(email=f"{key}@{DEMO_DOMAIN}", full_name=name, role=role, password=password),
         )
     facilitator = actor_for(people["facilitator"])
     cases = [
-        (HarmType.labour_trafficking, ReferralSource.prosecution, [("Ana (chosen name)", ParticipantRole.survivor, "es", True),
-                                                                  ("R. Duarte", ParticipantRole.responsible_party, "en", False)]),
-        (HarmType.domestic_servitude, ReferralSource.victim_services, [("Mira", ParticipantRole.survivor, "en", False)]),
+        (
+            HarmType.labour_trafficking,
+            ReferralSource.prosecution,
+            [
+                ("Ana (chosen name)", ParticipantRole.survivor, "es", True),
+                ("R. Duarte", ParticipantRole.responsible_party, "en", False),
+            ],
+        ),
+        (
+            HarmType.domestic_servitude,
+            ReferralSource.victim_services,
+            [("Mira", ParticipantRole.survivor, "en", False)],
+        ),
         (HarmType.sexual_exploitation, ReferralSource.court, []),
     ]
     for harm, source, participants in cases:
-        case = open_case(session, actor=facilitator, data=CaseCreate(harm_type=harm, referral_source=source,
-                                                                      notes="Fictional demo case."))
+        case = open_case(
+            session,
+            actor=facilitator,
+            data=CaseCreate(harm_type=harm, referral_source=source, notes="Fictional demo case."),
+        )
         for display_name, role, language, interpreter in participants:
-            add_participant(session, actor=facilitator, case=case, data=ParticipantCreate(
-                role=role, display_name=display_name, preferred_language=language, interpreter_needed=interpreter))
-    return (
-        f"Demo program {program.id} loaded with {len(cases)} cases. Accounts: "
-        + ", ".join(f"{k}@{DEMO_DOMAIN}" for k in people)
+            add_participant(
+                session,
+                actor=facilitator,
+                case=case,
+                data=ParticipantCreate(
+                    role=role, display_name=display_name, preferred_language=language, interpreter_needed=interpreter
+                ),
+            )
+    return f"Demo program {program.id} loaded with {len(cases)} cases. Accounts: " + ", ".join(
+        f"{k}@{DEMO_DOMAIN}" for k in people
     )

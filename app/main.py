@@ -62,8 +62,14 @@ def create_app() -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
     for router in (
-        auth_views.router, programs_views.router, conferences_views.router, audit_views.router,
-        auth_api.router, programs_api.router, conferences_api.router, audit_api.router,
+        auth_views.router,
+        programs_views.router,
+        conferences_views.router,
+        audit_views.router,
+        auth_api.router,
+        programs_api.router,
+        conferences_api.router,
+        audit_api.router,
     ):
         app.include_router(router)
     _install_middleware(app, https=settings.public_base_url.startswith("https://"))
@@ -82,7 +88,11 @@ def _install_middleware(app: FastAPI, *, https: bool) -> None:
         response: Response = await call_next(request)
         if new_binding:
             response.set_cookie(
-                CSRF_COOKIE, new_binding, httponly=True, samesite="lax", secure=https or request.url.scheme == "https",
+                CSRF_COOKIE,
+                new_binding,
+                httponly=True,
+                samesite="lax",
+                secure=https or request.url.scheme == "https",
                 path="/",
             )
         response.headers["X-Request-ID"] = request.state.request_id
@@ -138,7 +148,8 @@ def _install_error_handlers(app: FastAPI) -> None:
                 response.headers.update(headers)
             return response
         return render(
-            request, "errors/error.html",
+            request,
+            "errors/error.html",
             {"title": exc.title, "message": exc.message, "conditions": exc.conditions},
             status_code=exc.status_code,
         )
@@ -146,17 +157,31 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "location": str(e["loc"][0]),
-             "message": e["msg"]}
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "location": str(e["loc"][0]),
+                "message": e["msg"],
+            }
             for e in exc.errors()
         ]
         if _wants_json(request):
-            return problem(request, status=422, title="Malformed request", slug="malformed-request",
-                           detail="The request does not match the schema.", extra={"errors": errors})
-        return render(request, "errors/error.html", {
-            "title": "The request was not understood",
-            "message": "Part of the address or form was not in the expected format. Go back and try again.",
-        }, status_code=422)
+            return problem(
+                request,
+                status=422,
+                title="Malformed request",
+                slug="malformed-request",
+                detail="The request does not match the schema.",
+                extra={"errors": errors},
+            )
+        return render(
+            request,
+            "errors/error.html",
+            {
+                "title": "The request was not understood",
+                "message": "Part of the address or form was not in the expected format. Go back and try again.",
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

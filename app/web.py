@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from app.auth.dependencies import SESSION_COOKIE
 from app.config import PROJECT_ROOT
+from app.db import MAX_ID
 from app.errors import AppError
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
@@ -80,8 +81,13 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
     if flash:
         encoded = base64.urlsafe_b64encode(flash.encode()).decode()
         response.set_cookie(
-            FLASH_COOKIE, f"{encoded}.{keyed_digest('flash:' + encoded)[:32]}",
-            max_age=60, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/",
+            FLASH_COOKIE,
+            f"{encoded}.{keyed_digest('flash:' + encoded)[:32]}",
+            max_age=60,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
         )
     return response
 
@@ -97,6 +103,15 @@ def _read_flash(request: Request) -> list[str]:
         return [base64.urlsafe_b64decode(encoded.encode()).decode()]
     except ValueError:
         return []
+
+
+def optional_id(value: str) -> int | None:
+    """A record id typed into a filter box or form, or None when it is empty or cannot be one."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 async def form_data(request: Request) -> FormData:

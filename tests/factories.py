@@ -25,24 +25,35 @@ def make_program(session: Session, name: str = "Test Program", *, timezone: str 
 
 
 def make_user(
-    session: Session, program: Program, role: UserRole = UserRole.facilitator, full_name: str = "Test User",
-    *, email: str | None = None, password: str = PASSWORD,
+    session: Session,
+    program: Program,
+    role: UserRole = UserRole.facilitator,
+    full_name: str = "Test User",
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
 ) -> User:
     email = email or f"{full_name.lower().replace(' ', '.')}.{program.id}@example.org"
     return create_user(
-        session, actor=Actor.system("tests", program_id=program.id), program_id=program.id,  # type: ignore[arg-type]
+        session,
+        actor=Actor.system("tests", program_id=program.id),
+        program_id=program.id,  # type: ignore[arg-type]
         data=UserCreate(email=email, full_name=full_name, role=role, password=password),
     )
 
 
 def make_case(session: Session, by: User, **overrides: Any) -> Case:
-    data = {"harm_type": HarmType.labour_trafficking, "referral_source": ReferralSource.prosecution,
-            "notes": "Confidential referral note."} | overrides
+    data = {
+        "harm_type": HarmType.labour_trafficking,
+        "referral_source": ReferralSource.prosecution,
+        "notes": "Confidential referral note.",
+    } | overrides
     return open_case(session, actor=actor_for(by), data=CaseCreate(**data))
 
 
-def make_participant(session: Session, by: User, case: Case, role: ParticipantRole = ParticipantRole.survivor,
-                     **overrides: Any) -> Participant:
+def make_participant(
+    session: Session, by: User, case: Case, role: ParticipantRole = ParticipantRole.survivor, **overrides: Any
+) -> Participant:
     data = {"role": role, "display_name": "Rosa" if role == ParticipantRole.survivor else "Dan"} | overrides
     return add_participant(session, actor=actor_for(by), case=case, data=ParticipantCreate(**data))
 

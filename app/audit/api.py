@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter, Depends, Query
 
-from app.audit.queries import program_events
+from app.audit.queries import AuditPage, program_events
 from app.audit.schemas import AuditEventPublic, AuditPagePublic
-from app.auth.dependencies import AdminDep
-from app.db import SessionDep
+from app.auth.dependencies import ActorDep, AdminDep
+from app.conferences.dependencies import DetailCase
+from app.conferences.service import record_case_read
+from app.db import RecordId, SessionDep
 from app.web import verify_csrf
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(verify_csrf)])
@@ -13,11 +15,28 @@ router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[Depends(verif
 
 @router.get("/audit", response_model=AuditPagePublic)
 def read_audit_log(
-    session: SessionDep, actor: AdminDep, case_id: int | None = None, page: int = Query(default=1, ge=1, le=100_000)
+    session: SessionDep,
+    actor: AdminDep,
+    case_id: RecordId | None = None,
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> AuditPagePublic:
     """Audit events of your program, newest first; filter by case with `case_id`."""
-    result = program_events(session, program_id=actor.program_id, case_id=case_id, page=page)  # type: ignore[arg-type]
+    return _page(program_events(session, program_id=actor.program_id, case_id=case_id, page=page))  # type: ignore[arg-type]
+
+
+def _page(result: AuditPage) -> AuditPagePublic:
     return AuditPagePublic(
         items=[AuditEventPublic.model_validate(e) for e in result.events],
-        total=result.total, page=result.page, pages=result.pages,
+        total=result.total,
+        page=result.page,
+        pages=result.pages,
     )
+
+
+@router.get("/cases/{case_id}/audit", response_model=AuditPagePublic)
+def read_case_audit_log(
+    case: DetailCase, session: SessionDep, actor: ActorDep, page: int = Query(default=1, ge=1, le=100_000)
+) -> AuditPagePublic:
+    """One case's audit events, newest first (admins and the case's facilitators)."""
+    record_case_read(session, actor=actor, case=case, what="case.audit")
+    return _page(program_events(session, program_id=case.program_id, case_id=case.id, page=page))

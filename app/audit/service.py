@@ -62,9 +62,7 @@ def record_event(
     """Append one event to its program's chain, inside the caller's transaction."""
     program_id = program_id if program_id is not None else actor.program_id
     chain_key = program_id if program_id is not None else SYSTEM_CHAIN
-    head = session.exec(
-        select(AuditChainHead).where(AuditChainHead.chain_key == chain_key).with_for_update()
-    ).one()
+    head = session.exec(select(AuditChainHead).where(AuditChainHead.chain_key == chain_key).with_for_update()).one()
     event = AuditEvent(
         chain_key=chain_key,
         seq=head.seq + 1,
@@ -113,16 +111,20 @@ class VerifyReport:
 
 def verify_chains(session: Session, *, chain_key: int | None = None) -> VerifyReport:
     """Walk every chain (or one) in order; report the first event that does not link."""
-    heads_query = select(AuditChainHead).order_by(col(AuditChainHead.chain_key))
+    heads_query = select(AuditChainHead)
+    keys_query = select(AuditEvent.chain_key).distinct()
     if chain_key is not None:
         heads_query = heads_query.where(AuditChainHead.chain_key == chain_key)
+        keys_query = keys_query.where(AuditEvent.chain_key == chain_key)
+    heads = {head.chain_key: head for head in session.exec(heads_query).all()}
+    # Chains are found from their events too, so deleting a head row does not hide its chain.
+    keys = sorted(set(heads) | set(session.exec(keys_query).all()))
     checked = 0
-    heads = session.exec(heads_query).all()
-    for head in heads:
+    for key in keys:
         prev_hash, expected_seq = GENESIS_HASH, 1
         events = session.exec(
             select(AuditEvent)
-            .where(AuditEvent.chain_key == head.chain_key)
+            .where(AuditEvent.chain_key == key)
             .order_by(col(AuditEvent.seq))
             .execution_options(yield_per=1000)
         )
@@ -130,12 +132,16 @@ def verify_chains(session: Session, *, chain_key: int | None = None) -> VerifyRe
             checked += 1
             broken = _check_link(event, prev_hash, expected_seq)
             if broken:
-                return VerifyReport(checked, len(heads), ChainBreak(head.chain_key, expected_seq, event.id, broken))
+                return VerifyReport(checked, len(keys), ChainBreak(key, expected_seq, event.id, broken))
             prev_hash, expected_seq = event.hash, expected_seq + 1
+        head = heads.get(key)
+        if head is None:
+            reason = f"the chain has events up to {expected_seq - 1} but its head row is missing"
+            return VerifyReport(checked, len(keys), ChainBreak(key, expected_seq, None, reason))
         if expected_seq - 1 != head.seq or prev_hash != head.last_hash:
             reason = f"the chain ends at event {expected_seq - 1} but its head records event {head.seq}"
-            return VerifyReport(checked, len(heads), ChainBreak(head.chain_key, expected_seq, None, reason))
-    return VerifyReport(checked, len(heads), None)
+            return VerifyReport(checked, len(keys), ChainBreak(key, expected_seq, None, reason))
+    return VerifyReport(checked, len(keys), None)
 
 
 def _check_link(event: AuditEvent, prev_hash: str, expected_seq: int) -> str | None:

@@ -13,7 +13,7 @@ from app.auth.schemas import (
     UserPublic,
     UserUpdate,
 )
-from app.db import SessionDep
+from app.db import RecordId, SessionDep
 from app.web import verify_csrf
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], dependencies=[Depends(verify_csrf)])
@@ -45,7 +45,7 @@ def create_token(data: AccessTokenCreate, session: SessionDep, actor: ActorDep) 
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, session: SessionDep, actor: ActorDep) -> None:
+def revoke_token(token_id: RecordId, session: SessionDep, actor: ActorDep) -> None:
     """Revoke one of your tokens; it stops working at once."""
     service.revoke_access_token(session, actor=actor, token_id=token_id)
 
@@ -63,7 +63,7 @@ def create_user(data: UserCreate, session: SessionDep, actor: AdminDep) -> UserP
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic)
-def update_user(user_id: int, data: UserUpdate, session: SessionDep, actor: AdminDep) -> UserPublic:
+def update_user(user_id: RecordId, data: UserUpdate, session: SessionDep, actor: AdminDep) -> UserPublic:
     """Change an account's name, role or active flag; disabling ends its sessions (admins)."""
     user = service.get_program_user(session, actor=actor, user_id=user_id)
     return UserPublic.model_validate(service.update_user(session, actor=actor, user=user, data=data))

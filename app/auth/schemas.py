@@ -4,21 +4,20 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, fie
 
 from app.auth.models import UserRole
 from app.auth.passwords import password_problem
+from app.schemas import InputModel
 
 
-class _NewPassword(BaseModel):
+class _NewPassword(InputModel):
     @field_validator("password", check_fields=False)
     @classmethod
     def _policy(cls, password: str, info: ValidationInfo) -> str:
-        problem = password_problem(
-            password, email=info.data.get("email"), name=info.data.get("full_name")
-        )
+        problem = password_problem(password, email=info.data.get("email"), name=info.data.get("full_name"))
         if problem:
             raise ValueError(problem)
         return password
 
 
-class SignIn(BaseModel):
+class SignIn(InputModel):
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -35,7 +34,7 @@ class UserCreate(_NewPassword):
         return value.strip()
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(InputModel):
     full_name: str | None = Field(default=None, min_length=1, max_length=120)
     role: UserRole | None = None
     is_active: bool | None = None
@@ -72,7 +71,7 @@ class FirstAdminSetup(_NewPassword):
         return validate_timezone(value)
 
 
-class AccessTokenCreate(BaseModel):
+class AccessTokenCreate(InputModel):
     name: str = Field(min_length=1, max_length=80)
 
 

@@ -39,9 +39,7 @@ from app.security import keyed_digest, new_token, token_digest
 
 ACCESS_TOKEN_PREFIX = "mend_pat_"  # noqa: S105 (a public prefix, not a secret)
 SIGN_IN_FAILED = "Sign-in failed. Check your email address and password."
-SIGN_IN_THROTTLED = (
-    "Too many unsuccessful attempts. For your security, wait {minutes} minutes and try again."
-)
+SIGN_IN_THROTTLED = "Too many unsuccessful attempts. For your security, wait {minutes} minutes and try again."
 
 
 def actor_for(user: User, *, request_id: str | None = None, ip_address: str | None = None) -> Actor:
@@ -90,8 +88,13 @@ def create_user(session: Session, *, actor: Actor, program_id: int, data: UserCr
     session.add(user)
     session.flush()
     record_event(
-        session, actor=actor, action="user.created", entity_type="user", entity_id=user.id,
-        program_id=program_id, detail={"role": str(user.role)},
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        program_id=program_id,
+        detail={"role": str(user.role)},
     )
     return user
 
@@ -111,7 +114,11 @@ def update_user(session: Session, *, actor: Actor, user: User, data: UserUpdate)
         user.disabled_at = None
     session.add(user)
     record_event(
-        session, actor=actor, action="user.updated", entity_type="user", entity_id=user.id,
+        session,
+        actor=actor,
+        action="user.updated",
+        entity_type="user",
+        entity_id=user.id,
         detail={"changed": {k: str(v) for k, v in changes.items()}},
     )
     return user
@@ -154,9 +161,7 @@ class SignInResult:
     error: str | None
 
 
-def sign_in(
-    session: Session, *, email: str, password: str, ip_address: str, request_id: str | None
-) -> SignInResult:
+def sign_in(session: Session, *, email: str, password: str, ip_address: str, request_id: str | None) -> SignInResult:
     """Check a password, throttling repeated failures without revealing whether the account exists.
 
     Failures are returned, not raised, so the attempt and its audit event are kept.
@@ -166,13 +171,20 @@ def sign_in(
     digest = keyed_digest("email:" + email)
     now = utcnow()
     window_start = now - timedelta(minutes=settings.login_window_minutes)
-    anonymous = Actor(kind="anonymous", label="anonymous", program_id=None, request_id=request_id, ip_address=ip_address)
+    anonymous = Actor(
+        kind="anonymous", label="anonymous", program_id=None, request_id=request_id, ip_address=ip_address
+    )
 
     if _throttled(session, digest=digest, ip_address=ip_address, since=window_start):
         burn_verification_time(password)
         session.add(LoginAttempt(email_digest=digest, ip_address=ip_address, succeeded=False))
-        record_event(session, actor=anonymous, action="auth.sign_in_throttled", entity_type="login",
-                     detail={"email_digest": digest[:16]})
+        record_event(
+            session,
+            actor=anonymous,
+            action="auth.sign_in_throttled",
+            entity_type="login",
+            detail={"email_digest": digest[:16]},
+        )
         return SignInResult(None, None, SIGN_IN_THROTTLED.format(minutes=settings.login_window_minutes))
 
     user = session.exec(select(User).where(User.email == email)).first()
@@ -185,7 +197,10 @@ def sign_in(
     session.add(LoginAttempt(email_digest=digest, ip_address=ip_address, succeeded=ok))
     if not ok or user is None:
         record_event(
-            session, actor=anonymous, action="auth.sign_in_failed", entity_type="login",
+            session,
+            actor=anonymous,
+            action="auth.sign_in_failed",
+            entity_type="login",
             program_id=user.program_id if user else None,
             detail={"email_digest": digest[:16]},
         )
@@ -196,8 +211,11 @@ def sign_in(
         session.add(user)
     token = start_session(session, user=user)
     record_event(
-        session, actor=actor_for(user, request_id=request_id, ip_address=ip_address),
-        action="auth.signed_in", entity_type="user", entity_id=user.id,
+        session,
+        actor=actor_for(user, request_id=request_id, ip_address=ip_address),
+        action="auth.signed_in",
+        entity_type="user",
+        entity_id=user.id,
     )
     return SignInResult(user, token, None)
 
@@ -211,14 +229,18 @@ def _throttled(session: Session, *, digest: str, ip_address: str, since) -> bool
     ).one()
     email_since = max(since, last_success) if last_success else since
     email_failures = session.exec(
-        select(func.count()).select_from(LoginAttempt).where(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
             LoginAttempt.email_digest == digest,
             col(LoginAttempt.succeeded).is_(False),
             col(LoginAttempt.attempted_at) > email_since,
         )
     ).one()
     ip_failures = session.exec(
-        select(func.count()).select_from(LoginAttempt).where(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
             LoginAttempt.ip_address == ip_address,
             col(LoginAttempt.succeeded).is_(False),
             col(LoginAttempt.attempted_at) > since,
@@ -314,8 +336,14 @@ def issue_access_token(session: Session, *, actor: Actor, data: AccessTokenCreat
     )
     session.add(record)
     session.flush()
-    record_event(session, actor=actor, action="token.created", entity_type="access_token", entity_id=record.id,
-                 detail={"name": record.name})
+    record_event(
+        session,
+        actor=actor,
+        action="token.created",
+        entity_type="access_token",
+        entity_id=record.id,
+        detail={"name": record.name},
+    )
     return record, token
 
 
@@ -385,12 +413,7 @@ def issue_setup_token(session: Session) -> str | None:
 
 def setup_token_usable(session: Session, *, token: str) -> bool:
     record = session.exec(select(SetupToken).where(SetupToken.token_hash == token_digest(token))).first()
-    return (
-        record is not None
-        and record.used_at is None
-        and record.expires_at > utcnow()
-        and not has_users(session)
-    )
+    return record is not None and record.used_at is None and record.expires_at > utcnow() and not has_users(session)
 
 
 def complete_setup(
@@ -401,12 +424,20 @@ def complete_setup(
         raise NotFound("This setup link has expired or has already been used.")
     now = utcnow()
     session.execute(update(SetupToken).where(col(SetupToken.used_at).is_(None)).values(used_at=now))
-    system = Actor(kind="system", label="first-admin setup", program_id=None, request_id=request_id, ip_address=ip_address)
+    system = Actor(
+        kind="system", label="first-admin setup", program_id=None, request_id=request_id, ip_address=ip_address
+    )
     program = create_program(session, actor=system, data=ProgramCreate(name=data.program_name, timezone=data.timezone))
     assert program.id is not None
     admin = create_user(
         session,
-        actor=Actor(kind="system", label="first-admin setup", program_id=program.id, request_id=request_id, ip_address=ip_address),
+        actor=Actor(
+            kind="system",
+            label="first-admin setup",
+            program_id=program.id,
+            request_id=request_id,
+            ip_address=ip_address,
+        ),
         program_id=program.id,
         data=UserCreate(email=data.email, full_name=data.full_name, role=UserRole.admin, password=data.password),
     )

@@ -11,7 +11,7 @@ from app.auth.dependencies import SESSION_COOKIE, ActorDep, AdminDep, OptionalAc
 from app.auth.models import User, UserRole
 from app.auth.schemas import AccessTokenCreate, FirstAdminSetup, PasswordChange, SignIn, UserCreate, UserUpdate
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import RecordId, SessionDep
 from app.errors import InvalidInput
 from app.programs.schemas import timezone_choices
 from app.web import form_data, redirect, render, validate_form, verify_csrf
@@ -23,9 +23,13 @@ ROLE_OPTIONS = [(r.value, r.value.capitalize()) for r in UserRole]
 
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
         secure=get_settings().public_base_url.startswith("https://") or request.url.scheme == "https",
-        max_age=get_settings().session_absolute_hours * 3600, path="/",
+        max_age=get_settings().session_absolute_hours * 3600,
+        path="/",
     )
 
 
@@ -53,16 +57,26 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
     data, errors = validate_form(SignIn, form)
     next_url = _safe_next(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
     if data is None:
-        return render(request, "auth/login.html", {"errors": errors, "email": form.get("email", ""), "next": next_url},
-                      status_code=422)
+        return render(
+            request,
+            "auth/login.html",
+            {"errors": errors, "email": form.get("email", ""), "next": next_url},
+            status_code=422,
+        )
     result = service.sign_in(
-        session, email=data.email, password=data.password, ip_address=client_ip(request),
+        session,
+        email=data.email,
+        password=data.password,
+        ip_address=client_ip(request),
         request_id=request.state.request_id,
     )
     if result.error:
-        return render(request, "auth/login.html",
-                      {"errors": {}, "form_error": result.error, "email": data.email, "next": next_url},
-                      status_code=401)
+        return render(
+            request,
+            "auth/login.html",
+            {"errors": {}, "form_error": result.error, "email": data.email, "next": next_url},
+            status_code=401,
+        )
     response = redirect(request, next_url)
     _set_session_cookie(request, response, result.session_token)  # type: ignore[arg-type]
     return response
@@ -87,19 +101,30 @@ def extend_session(actor: ActorDep, request: Request) -> JSONResponse:
 def setup_page(token: str, request: Request, session: SessionDep) -> Response:
     """The first administrator's account form, reachable once through the printed link."""
     if not service.setup_token_usable(session, token=token):
-        return render(request, "errors/error.html", {
-            "title": "This setup link no longer works",
-            "message": "It has expired or has already been used. Ask whoever runs Mend for a new link, or sign in.",
-        }, status_code=404)
-    return render(request, "auth/setup.html", {"errors": {}, "values": {"timezone": "UTC"}, "zones": timezone_choices()})
+        return render(
+            request,
+            "errors/error.html",
+            {
+                "title": "This setup link no longer works",
+                "message": "It has expired or has already been used. Ask whoever runs Mend for a new link, or sign in.",
+            },
+            status_code=404,
+        )
+    return render(
+        request, "auth/setup.html", {"errors": {}, "values": {"timezone": "UTC"}, "zones": timezone_choices()}
+    )
 
 
 @router.post("/setup/{token}")
 def setup(token: str, request: Request, session: SessionDep, form: FormDep) -> Response:
     data, errors = validate_form(FirstAdminSetup, form)
     if data is None:
-        return render(request, "auth/setup.html", {"errors": errors, "values": dict(form), "zones": timezone_choices()},
-                      status_code=422)
+        return render(
+            request,
+            "auth/setup.html",
+            {"errors": errors, "values": dict(form), "zones": timezone_choices()},
+            status_code=422,
+        )
     user, token_value = service.complete_setup(
         session, token=token, data=data, request_id=request.state.request_id, ip_address=client_ip(request)
     )
@@ -122,12 +147,16 @@ def create_token(request: Request, session: SessionDep, actor: ActorDep, form: F
     if data is not None:
         created = service.issue_access_token(session, actor=actor, data=data)[1]
     tokens = service.list_access_tokens(session, actor=actor)
-    return render(request, "auth/tokens.html", {"tokens": tokens, "errors": errors, "created": created},
-                  status_code=422 if errors else 200)
+    return render(
+        request,
+        "auth/tokens.html",
+        {"tokens": tokens, "errors": errors, "created": created},
+        status_code=422 if errors else 200,
+    )
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, request: Request, session: SessionDep, actor: ActorDep) -> Response:
+def revoke_token(token_id: RecordId, request: Request, session: SessionDep, actor: ActorDep) -> Response:
     service.revoke_access_token(session, actor=actor, token_id=token_id)
     return redirect(request, "/account/tokens", flash="The token is revoked and no longer works.")
 
@@ -162,7 +191,9 @@ def users_page(request: Request, session: SessionDep, actor: AdminDep) -> Respon
 
 @router.get("/admin/users/new")
 def new_user_page(request: Request, actor: AdminDep) -> Response:
-    return render(request, "auth/user_new.html", {"errors": {}, "values": {"role": "facilitator"}, "roles": ROLE_OPTIONS})
+    return render(
+        request, "auth/user_new.html", {"errors": {}, "values": {"role": "facilitator"}, "roles": ROLE_OPTIONS}
+    )
 
 
 @router.post("/admin/users")
@@ -175,22 +206,24 @@ def create_user(request: Request, session: SessionDep, actor: AdminDep, form: Fo
         except InvalidInput as exc:
             errors = exc.field_errors
     values = {k: v for k, v in form.items() if k != "password"}
-    return render(request, "auth/user_new.html", {"errors": errors, "values": values, "roles": ROLE_OPTIONS},
-                  status_code=422)
+    return render(
+        request, "auth/user_new.html", {"errors": errors, "values": values, "roles": ROLE_OPTIONS}, status_code=422
+    )
 
 
 @router.get("/admin/users/{user_id}")
-def edit_user_page(user_id: int, request: Request, session: SessionDep, actor: AdminDep) -> Response:
+def edit_user_page(user_id: RecordId, request: Request, session: SessionDep, actor: AdminDep) -> Response:
     user = service.get_program_user(session, actor=actor, user_id=user_id)
     return render(request, "auth/user_edit.html", {"user": user, "errors": {}, "roles": ROLE_OPTIONS})
 
 
 @router.post("/admin/users/{user_id}")
-def update_user(user_id: int, request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
+def update_user(user_id: RecordId, request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
     user = service.get_program_user(session, actor=actor, user_id=user_id)
     data, errors = validate_form(UserUpdate, form, flags=("is_active",))
     if data is None:
-        return render(request, "auth/user_edit.html", {"user": user, "errors": errors, "roles": ROLE_OPTIONS},
-                      status_code=422)
+        return render(
+            request, "auth/user_edit.html", {"user": user, "errors": errors, "roles": ROLE_OPTIONS}, status_code=422
+        )
     service.update_user(session, actor=actor, user=user, data=data)
     return redirect(request, "/admin/users", flash=f"Saved the changes to {user.full_name}.")

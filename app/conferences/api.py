@@ -23,7 +23,8 @@ from app.conferences.schemas import (
     ParticipantPublic,
     ParticipantUpdate,
 )
-from app.db import SessionDep
+from app.db import RecordId, SessionDep
+from app.schemas import PlainText
 from app.web import verify_csrf
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(verify_csrf)])
@@ -40,8 +41,12 @@ def journey_public(journey: Journey) -> JourneyPublic:
 def case_summary(row: CaseRow) -> CaseSummary:
     case = row.case
     return CaseSummary(
-        id=case.id, reference=case.reference, harm_type=case.harm_type, referral_source=case.referral_source,  # type: ignore[arg-type]
-        created_at=case.created_at, stage=row.journey.stage,
+        id=case.id,
+        reference=case.reference,
+        harm_type=case.harm_type,
+        referral_source=case.referral_source,  # type: ignore[arg-type]
+        created_at=case.created_at,
+        stage=row.journey.stage,
         facilitators=[FacilitatorPublic(id=u.id, full_name=u.full_name) for u in row.facilitators],  # type: ignore[arg-type]
         participant_count=len(row.participants),
     )
@@ -60,18 +65,29 @@ def case_detail(row: CaseRow) -> CaseDetail:
 def list_cases(
     session: SessionDep,
     actor: ActorDep,
-    q: str | None = Query(default=None, max_length=100, description="Reference or participant name contains"),
+    q: PlainText | None = Query(default=None, max_length=100, description="Reference or participant name contains"),
     harm_type: HarmType | None = None,
-    facilitator_id: int | None = None,
+    facilitator_id: RecordId | None = None,
     page: int = Query(default=1, ge=1, le=100_000),
     page_size: int = Query(default=25, ge=1, le=100),
 ) -> CasePage:
     """The cases you may see, newest first: all of the program's for admins and staff, your own for facilitators."""
     result = queries.list_cases(
-        session, actor=actor, search=q, harm_type=harm_type, facilitator_id=facilitator_id, page=page, page_size=page_size
+        session,
+        actor=actor,
+        search=q,
+        harm_type=harm_type,
+        facilitator_id=facilitator_id,
+        page=page,
+        page_size=page_size,
     )
-    return CasePage(items=[case_summary(r) for r in result.rows], total=result.total, page=result.page,
-                    pages=result.pages, page_size=result.page_size)
+    return CasePage(
+        items=[case_summary(r) for r in result.rows],
+        total=result.total,
+        page=result.page,
+        pages=result.pages,
+        page_size=result.page_size,
+    )
 
 
 @router.post("/cases", response_model=CaseDetail, status_code=status.HTTP_201_CREATED)
@@ -111,13 +127,17 @@ def list_participants(case: DetailCase, session: SessionDep, actor: ActorDep) ->
 
 
 @router.post("/cases/{case_id}/participants", response_model=ParticipantPublic, status_code=status.HTTP_201_CREATED)
-def add_participant(data: ParticipantCreate, case: DetailCase, session: SessionDep, actor: ActorDep) -> ParticipantPublic:
+def add_participant(
+    data: ParticipantCreate, case: DetailCase, session: SessionDep, actor: ActorDep
+) -> ParticipantPublic:
     """Add a participant to the case."""
     return ParticipantPublic.model_validate(service.add_participant(session, actor=actor, case=case, data=data))
 
 
 @router.get("/cases/{case_id}/participants/{participant_id}", response_model=ParticipantPublic)
-def read_participant(participant: CaseParticipant, case: DetailCase, session: SessionDep, actor: ActorDep) -> ParticipantPublic:
+def read_participant(
+    participant: CaseParticipant, case: DetailCase, session: SessionDep, actor: ActorDep
+) -> ParticipantPublic:
     """One participant of the case."""
     service.record_case_read(session, actor=actor, case=case, what="participant")
     return ParticipantPublic.model_validate(participant)

@@ -9,11 +9,11 @@ from app.auth.dependencies import ActorDep
 from app.auth.models import UserRole
 from app.conferences import queries
 from app.conferences.models import Case, Participant
-from app.db import SessionDep
+from app.db import RecordId, SessionDep
 from app.errors import NotFound, PermissionDenied
 
 
-def _visible_case(case_id: int, actor: ActorDep, session: SessionDep) -> Case:
+def _visible_case(case_id: RecordId, actor: ActorDep, session: SessionDep) -> Case:
     case = queries.get_visible_case(session, actor=actor, case_id=case_id)
     if case is None:
         raise NotFound("No such case.")
@@ -33,7 +33,7 @@ def _case_detail_reader(case: VisibleCase, actor: ActorDep) -> Case:
 DetailCase = Annotated[Case, Depends(_case_detail_reader, scope="function")]
 
 
-def _participant(participant_id: int, case: DetailCase, session: SessionDep) -> Participant:
+def _participant(participant_id: RecordId, case: DetailCase, session: SessionDep) -> Participant:
     participant = session.get(Participant, participant_id)
     if participant is None or participant.case_id != case.id:
         raise NotFound("No such participant.")

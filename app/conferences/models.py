@@ -37,9 +37,7 @@ class ParticipantRole(StrEnum):
 
 class Case(SQLModel, table=True):
     __tablename__ = "case_file"
-    __table_args__ = (
-        sa.UniqueConstraint("program_id", "reference", name="uq_case_file_program_reference"),
-    )
+    __table_args__ = (sa.UniqueConstraint("program_id", "reference", name="uq_case_file_program_reference"),)
 
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)

@@ -90,12 +90,19 @@ def readiness_conditions(facts: CaseFacts) -> list[Condition]:
     base = f"/cases/{facts.case_id}"
     roles = {p.role for p in facts.participants}
     if ParticipantRole.survivor not in roles:
-        conditions.append(Condition("survivor_missing", "Add the survivor as a participant.", f"{base}/participants/new"))
+        conditions.append(
+            Condition("survivor_missing", "Add the survivor as a participant.", f"{base}/participants/new")
+        )
     if ParticipantRole.responsible_party not in roles:
         conditions.append(
-            Condition("responsible_party_missing", "Add the responsible party as a participant.", f"{base}/participants/new")
+            Condition(
+                "responsible_party_missing", "Add the responsible party as a participant.", f"{base}/participants/new"
+            )
         )
-    for role, who in ((ParticipantRole.survivor, "the survivor"), (ParticipantRole.responsible_party, "the responsible party")):
+    for role, who in (
+        (ParticipantRole.survivor, "the survivor"),
+        (ParticipantRole.responsible_party, "the responsible party"),
+    ):
         if role in roles:
             # Readiness screening is recorded in the preparation step; none exists yet.
             conditions.append(Condition("screening_missing", f"Record a readiness screening for {who}."))

@@ -5,6 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.conferences.models import HarmType, ParticipantRole, ReferralSource
 from app.conferences.rules import Step
+from app.db import RecordId
+from app.schemas import InputModel
 
 HARM_TYPE_LABELS = {
     HarmType.labour_trafficking: "Trafficking for labour exploitation",
@@ -32,10 +34,28 @@ PARTICIPANT_ROLE_LABELS = {
     ParticipantRole.interpreter: "Interpreter",
 }
 LANGUAGES = {
-    "en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese", "ar": "Arabic",
-    "ro": "Romanian", "bg": "Bulgarian", "uk": "Ukrainian", "ru": "Russian", "vi": "Vietnamese",
-    "zh": "Chinese", "tl": "Tagalog", "th": "Thai", "hi": "Hindi", "ti": "Tigrinya", "so": "Somali",
-    "sw": "Swahili", "yo": "Yoruba", "ig": "Igbo", "pl": "Polish", "sq": "Albanian", "ht": "Haitian Creole",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "pt": "Portuguese",
+    "ar": "Arabic",
+    "ro": "Romanian",
+    "bg": "Bulgarian",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+    "vi": "Vietnamese",
+    "zh": "Chinese",
+    "tl": "Tagalog",
+    "th": "Thai",
+    "hi": "Hindi",
+    "ti": "Tigrinya",
+    "so": "Somali",
+    "sw": "Swahili",
+    "yo": "Yoruba",
+    "ig": "Igbo",
+    "pl": "Polish",
+    "sq": "Albanian",
+    "ht": "Haitian Creole",
 }
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
@@ -59,12 +79,12 @@ def _language(value: str) -> str:
     return value
 
 
-class CaseCreate(BaseModel):
+class CaseCreate(InputModel):
     reference: str | None = Field(default=None, max_length=40, description="Left empty, Mend numbers the case.")
     harm_type: HarmType
     referral_source: ReferralSource
     notes: str = Field(default="", max_length=20_000)
-    facilitator_ids: list[int] = Field(default_factory=list)
+    facilitator_ids: list[RecordId] = Field(default_factory=list)
 
     @field_validator("reference")
     @classmethod
@@ -72,14 +92,14 @@ class CaseCreate(BaseModel):
         return _reference(value)
 
 
-class CaseUpdate(BaseModel):
+class CaseUpdate(InputModel):
     harm_type: HarmType | None = None
     referral_source: ReferralSource | None = None
     notes: str | None = Field(default=None, max_length=20_000)
-    facilitator_ids: list[int] | None = None
+    facilitator_ids: list[RecordId] | None = None
 
 
-class ParticipantCreate(BaseModel):
+class ParticipantCreate(InputModel):
     role: ParticipantRole
     display_name: str = Field(min_length=1, max_length=120, description="May be a chosen name.")
     preferred_language: str = Field(default="en", max_length=16)
@@ -99,7 +119,7 @@ class ParticipantCreate(BaseModel):
         return value.strip()
 
 
-class ParticipantUpdate(BaseModel):
+class ParticipantUpdate(InputModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     preferred_language: str | None = Field(default=None, max_length=16)
     interpreter_needed: bool | None = None

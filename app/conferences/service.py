@@ -84,7 +84,12 @@ def open_case(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     session.flush()
     _assign(session, case=case, user_ids=facilitators)
     record_event(
-        session, actor=actor, action="case.opened", entity_type="case", entity_id=case.id, case_id=case.id,
+        session,
+        actor=actor,
+        action="case.opened",
+        entity_type="case",
+        entity_id=case.id,
+        case_id=case.id,
         detail={"reference": case.reference, "facilitator_ids": sorted(facilitators)},
     )
     return case
@@ -107,7 +112,12 @@ def update_case(session: Session, *, actor: Actor, case: Case, data: CaseUpdate)
     case.updated_at = utcnow()
     session.add(case)
     record_event(
-        session, actor=actor, action="case.updated", entity_type="case", entity_id=case.id, case_id=case.id,
+        session,
+        actor=actor,
+        action="case.updated",
+        entity_type="case",
+        entity_id=case.id,
+        case_id=case.id,
         detail={"changed": sorted(changes) + (["facilitator_ids"] if facilitators is not None else [])},
     )
     return case
@@ -120,8 +130,13 @@ def add_participant(session: Session, *, actor: Actor, case: Case, data: Partici
     session.add(participant)
     session.flush()
     record_event(
-        session, actor=actor, action="participant.added", entity_type="participant", entity_id=participant.id,
-        case_id=case.id, detail={"role": str(participant.role)},
+        session,
+        actor=actor,
+        action="participant.added",
+        entity_type="participant",
+        entity_id=participant.id,
+        case_id=case.id,
+        detail={"role": str(participant.role)},
     )
     return participant
 
@@ -137,8 +152,13 @@ def update_participant(
     participant.updated_at = utcnow()
     session.add(participant)
     record_event(
-        session, actor=actor, action="participant.updated", entity_type="participant", entity_id=participant.id,
-        case_id=participant.case_id, detail={"changed": sorted(changes)},
+        session,
+        actor=actor,
+        action="participant.updated",
+        entity_type="participant",
+        entity_id=participant.id,
+        case_id=participant.case_id,
+        detail={"changed": sorted(changes)},
     )
     return participant
 

@@ -23,7 +23,8 @@ from app.conferences.schemas import (
 )
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.web import form_data, is_htmx, redirect, render, validate_form, verify_csrf
+from app.schemas import PlainText
+from app.web import form_data, is_htmx, optional_id, redirect, render, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -40,36 +41,55 @@ LABELS = {
 }
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
-
-
 @router.get("/cases")
 def case_list(
-    request: Request, session: SessionDep, actor: ActorDep,
-    q: str = Query(default="", max_length=100), harm_type: str = Query(default="", max_length=40),
-    facilitator: str = Query(default="", max_length=12), page: int = Query(default=1, ge=1, le=100_000),
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    q: Annotated[PlainText, Query(max_length=100)] = "",
+    harm_type: str = Query(default="", max_length=40),
+    facilitator: str = Query(default="", max_length=12),
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:
     """Cases you may see, with search, filters and pages. Filter changes swap the results in place."""
     harm = HarmType(harm_type) if harm_type in HarmType.__members__ else None
     result = queries.list_cases(
-        session, actor=actor, search=q or None, harm_type=harm, facilitator_id=_int_or_none(facilitator), page=page
+        session, actor=actor, search=q or None, harm_type=harm, facilitator_id=optional_id(facilitator), page=page
     )
     facilitators = queries.program_facilitators(session, program_id=actor.program_id)  # type: ignore[arg-type]
     context = LABELS | {
-        "result": result, "filters": {"q": q, "harm_type": harm_type, "facilitator": facilitator},
-        "facilitators": facilitators, "can_open": actor.role in service.CASE_WRITERS,
+        "result": result,
+        "filters": {"q": q, "harm_type": harm_type, "facilitator": facilitator},
+        "facilitators": facilitators,
+        "can_open": actor.role in service.CASE_WRITERS,
     }
     block = "results" if is_htmx(request) and request.headers.get("HX-Target") == "case-results" else "content"
     return render(request, "conferences/case_list.html", context, block=block)
 
 
-def _case_form(request: Request, session: SessionDep, actor: ActorDep, *, values: dict, errors: dict,
-               case: Case | None = None, status_code: int = 200) -> Response:
+def _case_form(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    *,
+    values: dict,
+    errors: dict,
+    case: Case | None = None,
+    status_code: int = 200,
+) -> Response:
     facilitators = queries.program_facilitators(session, program_id=actor.program_id)  # type: ignore[arg-type]
-    return render(request, "conferences/case_form.html", LABELS | {
-        "values": values, "errors": errors, "case": case, "facilitators": facilitators,
-    }, status_code=status_code)
+    return render(
+        request,
+        "conferences/case_form.html",
+        LABELS
+        | {
+            "values": values,
+            "errors": errors,
+            "case": case,
+            "facilitators": facilitators,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/cases/new")
@@ -88,7 +108,7 @@ def open_case(request: Request, session: SessionDep, actor: ActorDep, form: Form
             return redirect(request, f"/cases/{case.id}", flash=f"Case {case.reference} is open.")
         except InvalidInput as exc:
             errors = exc.field_errors
-    values = dict(form) | {"facilitator_ids": [_int_or_none(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
+    values = dict(form) | {"facilitator_ids": [optional_id(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
     return _case_form(request, session, actor, values=values, errors=errors, status_code=422)
 
 
@@ -97,10 +117,17 @@ def case_page(request: Request, case: VisibleCase, session: SessionDep, actor: A
     """The case: its journey panel and, for those allowed, notes and participants."""
     service.record_case_read(session, actor=actor, case=case)
     row = queries.case_row(session, case=case)
-    return render(request, "conferences/case_detail.html", LABELS | {
-        "row": row, "case": case, "summary_only": actor.role == UserRole.staff,
-        "can_edit": actor.role in service.CASE_WRITERS,
-    })
+    return render(
+        request,
+        "conferences/case_detail.html",
+        LABELS
+        | {
+            "row": row,
+            "case": case,
+            "summary_only": actor.role == UserRole.staff,
+            "can_edit": actor.role in service.CASE_WRITERS,
+        },
+    )
 
 
 @router.get("/cases/{case_id}/edit")
@@ -122,15 +149,31 @@ def update_case(request: Request, case: DetailCase, session: SessionDep, actor: 
             return redirect(request, f"/cases/{case.id}", flash="Case details saved.")
         except InvalidInput as exc:
             errors = exc.field_errors
-    values = dict(form) | {"facilitator_ids": [_int_or_none(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
+    values = dict(form) | {"facilitator_ids": [optional_id(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
     return _case_form(request, session, actor, values=values, errors=errors, case=case, status_code=422)
 
 
-def _participant_form(request: Request, *, case: Case, values: dict, errors: dict,
-                      participant: Participant | None = None, status_code: int = 200) -> Response:
-    return render(request, "conferences/participant_form.html", LABELS | {
-        "case": case, "values": values, "errors": errors, "participant": participant,
-    }, status_code=status_code)
+def _participant_form(
+    request: Request,
+    *,
+    case: Case,
+    values: dict,
+    errors: dict,
+    participant: Participant | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "conferences/participant_form.html",
+        LABELS
+        | {
+            "case": case,
+            "values": values,
+            "errors": errors,
+            "participant": participant,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/cases/{case_id}/participants/new")
@@ -140,7 +183,9 @@ def new_participant_page(request: Request, case: DetailCase, actor: ActorDep) ->
 
 
 @router.post("/cases/{case_id}/participants")
-def add_participant(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+def add_participant(
+    request: Request, case: DetailCase, session: SessionDep, actor: ActorDep, form: FormDep
+) -> Response:
     data, errors = validate_form(ParticipantCreate, form, flags=("interpreter_needed",))
     if data is None:
         return _participant_form(request, case=case, values=dict(form), errors=errors, status_code=422)
@@ -149,20 +194,28 @@ def add_participant(request: Request, case: DetailCase, session: SessionDep, act
 
 
 @router.get("/cases/{case_id}/participants/{participant_id}/edit")
-def edit_participant_page(request: Request, case: DetailCase, participant: CaseParticipant, actor: ActorDep) -> Response:
+def edit_participant_page(
+    request: Request, case: DetailCase, participant: CaseParticipant, actor: ActorDep
+) -> Response:
     service.require_case_writer(actor)
     return _participant_form(request, case=case, values=participant.model_dump(), errors={}, participant=participant)
 
 
 @router.post("/cases/{case_id}/participants/{participant_id}")
 def update_participant(
-    request: Request, case: DetailCase, participant: CaseParticipant, session: SessionDep, actor: ActorDep, form: FormDep
+    request: Request,
+    case: DetailCase,
+    participant: CaseParticipant,
+    session: SessionDep,
+    actor: ActorDep,
+    form: FormDep,
 ) -> Response:
     data, errors = validate_form(ParticipantUpdate, form, flags=("interpreter_needed",))
     if data is not None and data.support_needs is None and "support_needs" in form:
         data.support_needs = ""
     if data is None:
-        return _participant_form(request, case=case, values=dict(form), errors=errors, participant=participant,
-                                 status_code=422)
+        return _participant_form(
+            request, case=case, values=dict(form), errors=errors, participant=participant, status_code=422
+        )
     service.update_participant(session, actor=actor, participant=participant, data=data)
     return redirect(request, f"/cases/{case.id}", flash=f"Saved the changes to {participant.display_name}.")

@@ -4,6 +4,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.schemas import InputModel
+
 
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
@@ -21,7 +23,7 @@ def timezone_choices() -> list[str]:
     return sorted(z for z in _zones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))) + ["UTC"]
 
 
-class ProgramCreate(BaseModel):
+class ProgramCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
 
@@ -31,7 +33,7 @@ class ProgramCreate(BaseModel):
         return validate_timezone(value)
 
 
-class ProgramUpdate(BaseModel):
+class ProgramUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
     screening_validity_days: int | None = Field(default=None, ge=7, le=730)

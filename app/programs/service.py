@@ -37,7 +37,11 @@ def update_program(session: Session, *, actor: Actor, program: Program, data: Pr
         setattr(program, name, value)
     session.add(program)
     record_event(
-        session, actor=actor, action="program.updated", entity_type="program", entity_id=program.id,
+        session,
+        actor=actor,
+        action="program.updated",
+        entity_type="program",
+        entity_id=program.id,
         detail={"changed": changes},
     )
     return program

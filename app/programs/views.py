@@ -19,8 +19,11 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 @router.get("/admin/program")
 def program_page(request: Request, session: SessionDep, actor: AdminDep) -> Response:
     program = get_program(session, actor.program_id)  # type: ignore[arg-type]
-    return render(request, "programs/settings.html", {"program": program, "values": program.model_dump(), "errors": {},
-                                                      "zones": timezone_choices()})
+    return render(
+        request,
+        "programs/settings.html",
+        {"program": program, "values": program.model_dump(), "errors": {}, "zones": timezone_choices()},
+    )
 
 
 @router.post("/admin/program")
@@ -30,8 +33,11 @@ def save_program(
     program = get_program(session, actor.program_id)  # type: ignore[arg-type]
     data, errors = validate_form(ProgramUpdate, form)
     if data is None:
-        return render(request, "programs/settings.html",
-                      {"program": program, "values": dict(form), "errors": errors, "zones": timezone_choices()},
-                      status_code=422)
+        return render(
+            request,
+            "programs/settings.html",
+            {"program": program, "values": dict(form), "errors": errors, "zones": timezone_choices()},
+            status_code=422,
+        )
     update_program(session, actor=actor, program=program, data=data)
     return redirect(request, "/admin/program", flash="Program settings saved.")

@@ -26,8 +26,9 @@ def _csrf(client: TestClient) -> str:
 
 
 def _sign_in(client: TestClient, email: str, password: str = PASSWORD):
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": _csrf(client)},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": _csrf(client)}, follow_redirects=False
+    )
 
 
 def test_sign_in_sets_an_httponly_lax_session_cookie_and_lands_on_cases(app, facilitator: User) -> None:
@@ -108,7 +109,9 @@ def test_session_expires_after_12_hours_even_when_active(app, db: Session, facil
     assert client.get("/cases", follow_redirects=False).status_code == 303
 
 
-def test_pages_warn_before_expiry_and_staying_signed_in_renews_the_idle_timer(app, db: Session, facilitator: User) -> None:
+def test_pages_warn_before_expiry_and_staying_signed_in_renews_the_idle_timer(
+    app, db: Session, facilitator: User
+) -> None:
     client = _browser(app)
     token = _sign_in(client, facilitator.email).cookies.get("mend_session")
     page = client.get("/cases")
@@ -129,9 +132,15 @@ def test_disabling_a_user_ends_their_sessions(app, db: Session, admin: User, fac
     assert client.get("/cases").status_code == 200
     admin_client = _browser(app)
     _sign_in(admin_client, admin.email)
-    response = admin_client.post(f"/admin/users/{facilitator.id}", data={
-        "full_name": facilitator.full_name, "role": "facilitator", "csrf_token": _csrf(admin_client),
-    }, follow_redirects=False)
+    response = admin_client.post(
+        f"/admin/users/{facilitator.id}",
+        data={
+            "full_name": facilitator.full_name,
+            "role": "facilitator",
+            "csrf_token": _csrf(admin_client),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert client.get("/cases", follow_redirects=False).status_code == 303
     assert _sign_in(client, facilitator.email).status_code == 401
@@ -143,8 +152,14 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(app, db: S
     response = client.post("/cases", data={"harm_type": "labour_trafficking", "referral_source": "court"})
     assert response.status_code == 403
     assert "expired or did not come from Mend" in response.text
-    forged = client.post("/cases", data={"harm_type": "labour_trafficking", "referral_source": "court",
-                                         "csrf_token": csrf_pair("another-browser-binding-000000000000")[1]})
+    forged = client.post(
+        "/cases",
+        data={
+            "harm_type": "labour_trafficking",
+            "referral_source": "court",
+            "csrf_token": csrf_pair("another-browser-binding-000000000000")[1],
+        },
+    )
     assert forged.status_code == 403
     assert client.get("/api/v1/cases").json()["total"] == 0
 
@@ -167,8 +182,14 @@ def test_first_admin_setup_link_works_once(app, db: Session) -> None:
     assert token is not None
     client = _browser(app)
     assert client.get(f"/setup/{token}").status_code == 200
-    form = {"program_name": "Lakeside Program", "timezone": "Europe/Lisbon", "full_name": "Iris First",
-            "email": "iris@example.org", "password": "quiet harbour lantern seven", "csrf_token": _csrf(client)}
+    form = {
+        "program_name": "Lakeside Program",
+        "timezone": "Europe/Lisbon",
+        "full_name": "Iris First",
+        "email": "iris@example.org",
+        "password": "quiet harbour lantern seven",
+        "csrf_token": _csrf(client),
+    }
     response = client.post(f"/setup/{token}", data=form, follow_redirects=False)
     assert response.status_code == 303
     admin = db.exec(select(User).where(User.email == "iris@example.org")).one()
@@ -176,16 +197,27 @@ def test_first_admin_setup_link_works_once(app, db: Session) -> None:
     assert client.get("/admin/users").status_code == 200
     again = _browser(app)
     assert again.get(f"/setup/{token}").status_code == 404
-    assert again.post(f"/setup/{token}", data=form | {"csrf_token": _csrf(again), "email": "eve@example.org"}).status_code == 404
+    assert (
+        again.post(f"/setup/{token}", data=form | {"csrf_token": _csrf(again), "email": "eve@example.org"}).status_code
+        == 404
+    )
     assert service.issue_setup_token(db) is None
 
 
 def test_setup_form_errors_are_shown_beside_the_fields(app, db: Session) -> None:
     token = service.issue_setup_token(db)
     client = _browser(app)
-    response = client.post(f"/setup/{token}", data={
-        "program_name": "", "timezone": "Mars/Olympus", "full_name": "Iris", "email": "not-an-email",
-        "password": "password1234", "csrf_token": _csrf(client)})
+    response = client.post(
+        f"/setup/{token}",
+        data={
+            "program_name": "",
+            "timezone": "Mars/Olympus",
+            "full_name": "Iris",
+            "email": "not-an-email",
+            "password": "password1234",
+            "csrf_token": _csrf(client),
+        },
+    )
     assert response.status_code == 422
     assert 'id="field-program_name-error"' in response.text
     assert 'id="field-timezone-error"' in response.text
@@ -197,10 +229,26 @@ def test_setup_form_errors_are_shown_beside_the_fields(app, db: Session) -> None
 def test_a_common_or_short_password_is_refused_for_new_users(app, db: Session, admin: User) -> None:
     client = _browser(app)
     _sign_in(client, admin.email)
-    short = client.post("/admin/users", data={"full_name": "New", "email": "new@example.org", "role": "staff",
-                                              "password": "short", "csrf_token": _csrf(client)})
-    common = client.post("/admin/users", data={"full_name": "New", "email": "new@example.org", "role": "staff",
-                                               "password": "password123456", "csrf_token": _csrf(client)})
+    short = client.post(
+        "/admin/users",
+        data={
+            "full_name": "New",
+            "email": "new@example.org",
+            "role": "staff",
+            "password": "short",
+            "csrf_token": _csrf(client),
+        },
+    )
+    common = client.post(
+        "/admin/users",
+        data={
+            "full_name": "New",
+            "email": "new@example.org",
+            "role": "staff",
+            "password": "password123456",
+            "csrf_token": _csrf(client),
+        },
+    )
     assert short.status_code == common.status_code == 422
     assert "at least 12 characters" in short.text
     assert "too common" in common.text
@@ -220,15 +268,22 @@ def test_outdated_password_hash_is_upgraded_at_sign_in(app, db: Session, program
     assert "m=19456,t=2,p=1" in user.password_hash
 
 
-def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(app, db: Session, facilitator: User) -> None:
+def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(
+    app, db: Session, facilitator: User
+) -> None:
     laptop, phone = _browser(app), _browser(app)
     _sign_in(laptop, facilitator.email)
     _sign_in(phone, facilitator.email)
-    wrong = laptop.post("/account/password", data={"current_password": "not it at all", "password": "fresh meadow lantern",
-                                                   "csrf_token": _csrf(laptop)})
+    wrong = laptop.post(
+        "/account/password",
+        data={"current_password": "not it at all", "password": "fresh meadow lantern", "csrf_token": _csrf(laptop)},
+    )
     assert wrong.status_code == 422 and 'id="field-current_password-error"' in wrong.text
-    changed = laptop.post("/account/password", data={"current_password": PASSWORD, "password": "fresh meadow lantern",
-                                                      "csrf_token": _csrf(laptop)}, follow_redirects=False)
+    changed = laptop.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": "fresh meadow lantern", "csrf_token": _csrf(laptop)},
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     assert phone.get("/cases", follow_redirects=False).status_code == 303
     assert _sign_in(phone, facilitator.email, "fresh meadow lantern").status_code == 303

@@ -22,8 +22,9 @@ def test_the_facilitator_who_opens_a_case_is_assigned_to_it(db: Session, facilit
     assert _facilitators(db, case.id) == {facilitator.id}
 
 
-def test_cases_are_numbered_per_program_when_no_reference_is_given(db: Session, facilitator: User, other_admin: User,
-                                                                  other_program) -> None:
+def test_cases_are_numbered_per_program_when_no_reference_is_given(
+    db: Session, facilitator: User, other_admin: User, other_program
+) -> None:
     first, second = make_case(db, facilitator), make_case(db, facilitator)
     other_facilitator = make_user(db, other_program, UserRole.facilitator, "Other Fac")
     elsewhere = make_case(db, other_facilitator)
@@ -34,8 +35,11 @@ def test_cases_are_numbered_per_program_when_no_reference_is_given(db: Session, 
 def test_staff_cannot_open_or_change_cases(db: Session, staff: User, facilitator: User) -> None:
     case = make_case(db, facilitator)
     with pytest.raises(PermissionDenied):
-        open_case(db, actor=actor_for(staff), data=CaseCreate(harm_type=HarmType.other_serious_harm,
-                                                               referral_source=ReferralSource.other))
+        open_case(
+            db,
+            actor=actor_for(staff),
+            data=CaseCreate(harm_type=HarmType.other_serious_harm, referral_source=ReferralSource.other),
+        )
     with pytest.raises(PermissionDenied):
         update_case(db, actor=actor_for(staff), case=case, data=CaseUpdate(notes="changed"))
 
@@ -43,15 +47,27 @@ def test_staff_cannot_open_or_change_cases(db: Session, staff: User, facilitator
 def test_facilitators_of_another_program_cannot_be_assigned(db: Session, admin: User, other_program) -> None:
     outsider = make_user(db, other_program, UserRole.facilitator, "Outsider")
     with pytest.raises(InvalidInput) as refused:
-        open_case(db, actor=actor_for(admin), data=CaseCreate(
-            harm_type=HarmType.other_serious_harm, referral_source=ReferralSource.other, facilitator_ids=[outsider.id]))
+        open_case(
+            db,
+            actor=actor_for(admin),
+            data=CaseCreate(
+                harm_type=HarmType.other_serious_harm,
+                referral_source=ReferralSource.other,
+                facilitator_ids=[outsider.id],
+            ),
+        )
     assert "facilitator_ids" in refused.value.field_errors
 
 
 def test_staff_cannot_be_assigned_as_facilitators(db: Session, admin: User, staff: User) -> None:
     with pytest.raises(InvalidInput):
-        open_case(db, actor=actor_for(admin), data=CaseCreate(
-            harm_type=HarmType.other_serious_harm, referral_source=ReferralSource.other, facilitator_ids=[staff.id]))
+        open_case(
+            db,
+            actor=actor_for(admin),
+            data=CaseCreate(
+                harm_type=HarmType.other_serious_harm, referral_source=ReferralSource.other, facilitator_ids=[staff.id]
+            ),
+        )
 
 
 def test_every_case_write_is_audited_without_copying_confidential_text(db: Session, facilitator: User) -> None:

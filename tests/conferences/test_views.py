@@ -12,9 +12,13 @@ def _form(client, **fields):  # type: ignore[no-untyped-def]
 
 
 def test_facilitator_opens_a_case_through_the_form(as_facilitator, db: Session, facilitator: User) -> None:
-    response = as_facilitator.post("/cases", data=_form(as_facilitator, harm_type="labour_trafficking",
-                                                         referral_source="court", notes="Referred after trial."),
-                                   follow_redirects=False)
+    response = as_facilitator.post(
+        "/cases",
+        data=_form(
+            as_facilitator, harm_type="labour_trafficking", referral_source="court", notes="Referred after trial."
+        ),
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     case = db.exec(select(Case)).one()
     assert response.headers["location"] == f"/cases/{case.id}"
@@ -25,8 +29,10 @@ def test_facilitator_opens_a_case_through_the_form(as_facilitator, db: Session, 
 
 
 def test_open_case_form_shows_errors_beside_fields_and_keeps_what_was_typed(as_facilitator, db: Session) -> None:
-    response = as_facilitator.post("/cases", data=_form(as_facilitator, harm_type="", referral_source="court",
-                                                         reference="bad ref!", notes="Keep this note"))
+    response = as_facilitator.post(
+        "/cases",
+        data=_form(as_facilitator, harm_type="", referral_source="court", reference="bad ref!", notes="Keep this note"),
+    )
     assert response.status_code == 422
     assert 'id="field-harm_type-error"' in response.text
     assert 'id="field-reference-error"' in response.text
@@ -36,8 +42,9 @@ def test_open_case_form_shows_errors_beside_fields_and_keeps_what_was_typed(as_f
 
 
 def test_htmx_form_post_with_errors_returns_only_the_form_fragment(as_facilitator) -> None:
-    response = as_facilitator.post("/cases", data=_form(as_facilitator, harm_type="", referral_source=""),
-                                   headers={"HX-Request": "true"})
+    response = as_facilitator.post(
+        "/cases", data=_form(as_facilitator, harm_type="", referral_source=""), headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     assert "<html" not in response.text
     assert "There is a problem" in response.text
@@ -45,8 +52,11 @@ def test_htmx_form_post_with_errors_returns_only_the_form_fragment(as_facilitato
 
 
 def test_htmx_successful_post_redirects_with_hx_redirect(as_facilitator, db: Session) -> None:
-    response = as_facilitator.post("/cases", data=_form(as_facilitator, harm_type="domestic_servitude",
-                                                         referral_source="ngo"), headers={"HX-Request": "true"})
+    response = as_facilitator.post(
+        "/cases",
+        data=_form(as_facilitator, harm_type="domestic_servitude", referral_source="ngo"),
+        headers={"HX-Request": "true"},
+    )
     case = db.exec(select(Case)).one()
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == f"/cases/{case.id}"
@@ -75,8 +85,9 @@ def test_case_list_filters_by_harm_type_and_facilitator(
 
 def test_case_list_filter_via_htmx_returns_the_results_fragment(as_facilitator, db: Session, facilitator: User) -> None:
     make_case(db, facilitator, reference="FRAG-1")
-    response = as_facilitator.get("/cases", params={"q": "frag"},
-                                  headers={"HX-Request": "true", "HX-Target": "case-results"})
+    response = as_facilitator.get(
+        "/cases", params={"q": "frag"}, headers={"HX-Request": "true", "HX-Target": "case-results"}
+    )
     assert "FRAG-1" in response.text
     assert "1 case found" in response.text
     assert "<form" not in response.text and "<html" not in response.text
@@ -135,9 +146,13 @@ def test_adding_participants_updates_the_journey_panel(as_facilitator, db: Sessi
     before = as_facilitator.get(f"/cases/{case.id}").text
     assert "Add the survivor as a participant." in before
     for role, name in (("survivor", "Amaia"), ("responsible_party", "Tomas")):
-        response = as_facilitator.post(f"/cases/{case.id}/participants", data=_form(
-            as_facilitator, role=role, display_name=name, preferred_language="es", interpreter_needed="true"),
-            follow_redirects=False)
+        response = as_facilitator.post(
+            f"/cases/{case.id}/participants",
+            data=_form(
+                as_facilitator, role=role, display_name=name, preferred_language="es", interpreter_needed="true"
+            ),
+            follow_redirects=False,
+        )
         assert response.status_code == 303
     after = as_facilitator.get(f"/cases/{case.id}").text
     assert "Add the survivor as a participant." not in after
@@ -147,8 +162,10 @@ def test_adding_participants_updates_the_journey_panel(as_facilitator, db: Sessi
 
 def test_participant_form_errors_are_shown_beside_the_field(as_facilitator, db: Session, facilitator: User) -> None:
     case = make_case(db, facilitator)
-    response = as_facilitator.post(f"/cases/{case.id}/participants", data=_form(
-        as_facilitator, role="survivor", display_name="   ", preferred_language="english!"))
+    response = as_facilitator.post(
+        f"/cases/{case.id}/participants",
+        data=_form(as_facilitator, role="survivor", display_name="   ", preferred_language="english!"),
+    )
     assert response.status_code == 422
     assert 'id="field-display_name-error"' in response.text
     assert 'id="field-preferred_language-error"' in response.text
@@ -160,9 +177,13 @@ def test_editing_a_participant_keeps_their_role_and_can_clear_support_needs(
 ) -> None:
     case = make_case(db, facilitator)
     participant = make_participant(db, facilitator, case, ParticipantRole.survivor, support_needs="Wheelchair access")
-    response = as_facilitator.post(f"/cases/{case.id}/participants/{participant.id}", data=_form(
-        as_facilitator, display_name="Rosa M.", preferred_language="pt", support_needs="", role="responsible_party"),
-        follow_redirects=False)
+    response = as_facilitator.post(
+        f"/cases/{case.id}/participants/{participant.id}",
+        data=_form(
+            as_facilitator, display_name="Rosa M.", preferred_language="pt", support_needs="", role="responsible_party"
+        ),
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     db.refresh(participant)
     assert participant.display_name == "Rosa M."
@@ -170,12 +191,21 @@ def test_editing_a_participant_keeps_their_role_and_can_clear_support_needs(
     assert participant.role == ParticipantRole.survivor
 
 
-def test_editing_a_case_can_clear_notes_and_reassign(as_facilitator, db: Session, facilitator: User,
-                                                    facilitator2: User) -> None:
+def test_editing_a_case_can_clear_notes_and_reassign(
+    as_facilitator, db: Session, facilitator: User, facilitator2: User
+) -> None:
     case = make_case(db, facilitator, notes="Old note")
-    response = as_facilitator.post(f"/cases/{case.id}", data=_form(
-        as_facilitator, harm_type="forced_criminality", referral_source="police", notes="",
-        facilitator_ids=[str(facilitator.id), str(facilitator2.id)]), follow_redirects=False)
+    response = as_facilitator.post(
+        f"/cases/{case.id}",
+        data=_form(
+            as_facilitator,
+            harm_type="forced_criminality",
+            referral_source="police",
+            notes="",
+            facilitator_ids=[str(facilitator.id), str(facilitator2.id)],
+        ),
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     db.refresh(case)
     assert case.notes == "" and case.harm_type == "forced_criminality"
