@@ -11,6 +11,8 @@ class Actor:
     label: str
     program_id: int | None
     user_id: int | None = None
+    participant_id: int | None = None  # set for a survivor or responsible party in the portal
+    case_id: int | None = None  # the one case a portal actor may touch
     role: UserRole | None = None
     request_id: str | None = None
     ip_address: str | None = None

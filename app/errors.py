@@ -10,6 +10,7 @@ class Condition:
     code: str
     message: str
     fix_path: str | None = None
+    participant_id: int | None = None
 
 
 class AppError(Exception):

@@ -2,10 +2,23 @@
 
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import AuthSession, LoginAttempt, PersonalAccessToken, SetupToken, User
-from app.conferences.models import Case, CaseFacilitator, Participant
+from app.conferences.models import Acknowledgement, Case, CaseFacilitator, Participant, Screening
+from app.notifications.models import Notification
+from app.portal.models import PortalLink, PortalSession
 from app.programs.models import Program
+from app.safety.models import Consent, ContactPreference, SafetyAssessment, SafetyConcern, SafetyPlan
 
 __all__ = [
+    "Acknowledgement",
+    "Consent",
+    "ContactPreference",
+    "Notification",
+    "PortalLink",
+    "PortalSession",
+    "SafetyAssessment",
+    "SafetyConcern",
+    "SafetyPlan",
+    "Screening",
     "AuditChainHead",
     "AuditEvent",
     "AuthSession",

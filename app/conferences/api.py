@@ -34,7 +34,9 @@ def journey_public(journey: Journey) -> JourneyPublic:
     return JourneyPublic(
         stage=journey.stage,
         steps=[JourneyStepPublic(step=s.step, label=s.label, state=s.state) for s in journey.steps],
-        blockers=[ConditionPublic(code=c.code, message=c.message) for c in journey.blockers],
+        blockers=[
+            ConditionPublic(code=c.code, message=c.message, participant_id=c.participant_id) for c in journey.blockers
+        ],
     )
 
 

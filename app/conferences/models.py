@@ -72,3 +72,48 @@ class Participant(SQLModel, table=True):
     support_needs: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ScreeningOutcome(StrEnum):
+    ready = "ready"
+    not_yet = "not_yet"
+    not_suitable = "not_suitable"
+
+
+class Screening(SQLModel, table=True):
+    """A completed readiness screening of one participant with a versioned instrument."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    instrument_key: str = Field(max_length=60)
+    instrument_version: int
+    answers: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    suggested_outcome: ScreeningOutcome = Field(sa_type=sa.String(20))
+    outcome: ScreeningOutcome = Field(sa_type=sa.String(20))
+    rationale: str = Field(default="", sa_type=sa.Text)
+    override_reason: str | None = Field(default=None, sa_type=sa.Text)
+    screened_by_id: int = Field(foreign_key="user_account.id")
+    completed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AcknowledgementMethod(StrEnum):
+    in_person = "in_person"
+    written = "written"
+    video = "video"
+    through_counsel = "through_counsel"
+
+
+class Acknowledgement(SQLModel, table=True):
+    """The responsible party's acknowledgement of the basic facts (Directive 2012/29/EU art. 12(1)(c))."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    wording: str = Field(sa_type=sa.Text)
+    method: AcknowledgementMethod = Field(sa_type=sa.String(30))
+    acknowledged_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by_id: int = Field(foreign_key="user_account.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,8 +8,30 @@ from sqlmodel import Session, col, select
 
 from app.actor import Actor
 from app.auth.models import User, UserRole
-from app.conferences.models import Case, CaseFacilitator, HarmType, Participant
-from app.conferences.rules import CaseFacts, Journey, ParticipantFact, derive_journey
+from app.conferences.models import (
+    Acknowledgement,
+    Case,
+    CaseFacilitator,
+    HarmType,
+    Participant,
+    ParticipantRole,
+    Screening,
+    ScreeningOutcome,
+)
+from app.conferences.rules import (
+    AcknowledgementFact,
+    AssessmentFact,
+    CaseFacts,
+    ConcernFact,
+    Journey,
+    ParticipantFact,
+    ScreeningFact,
+    derive_journey,
+)
+from app.db import utcnow
+from app.programs.models import Program
+from app.safety.models import Consent, ConsentScope, RiskLevel, SafetyAssessment, SafetyConcern, SafetyPlan
+from app.safety.rules import ConsentFact
 
 PAGE_SIZE = 25
 
@@ -28,14 +50,54 @@ def get_visible_case(session: Session, *, actor: Actor, case_id: int) -> Case | 
     return session.exec(visible_cases(actor).where(Case.id == case_id)).first()
 
 
-def facts_for(case: Case, participants: list[Participant]) -> CaseFacts:
-    return CaseFacts(
-        case_id=case.id,  # type: ignore[arg-type]
-        participants=tuple(
-            ParticipantFact(p.id, p.role, p.display_name, p.interpreter_needed)  # type: ignore[arg-type]
-            for p in participants
-        ),
-    )
+def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFacts]:
+    """Every record the journey and gates need, for a batch of cases, in a fixed number of queries."""
+    ids = [c.id for c in cases]
+    if not ids:
+        return {}
+    program = session.get(Program, cases[0].program_id)
+    assert program is not None
+    participants = participants_of(session, case_ids=ids)  # type: ignore[arg-type]
+    by_case: dict[int, dict[str, list]] = {i: {k: [] for k in ("s", "a", "sa", "c", "sc")} for i in ids}  # type: ignore[misc]
+    for row in session.exec(select(Screening).where(col(Screening.case_id).in_(ids))).all():
+        by_case[row.case_id]["s"].append(
+            ScreeningFact(row.participant_id, ScreeningOutcome(row.outcome), row.completed_at)
+        )
+    for row in session.exec(select(Acknowledgement).where(col(Acknowledgement.case_id).in_(ids))).all():
+        by_case[row.case_id]["a"].append(AcknowledgementFact(row.participant_id, row.acknowledged_at))
+    for row in session.exec(select(SafetyAssessment).where(col(SafetyAssessment.case_id).in_(ids))).all():
+        by_case[row.case_id]["sa"].append(AssessmentFact(row.participant_id, RiskLevel(row.level), row.assessed_at))
+    for row in session.exec(select(Consent).where(col(Consent.case_id).in_(ids))).all():
+        by_case[row.case_id]["c"].append(
+            ConsentFact(row.participant_id, ConsentScope(row.scope), row.given_at, row.withdrawn_at)
+        )
+    for row in session.exec(select(SafetyConcern).where(col(SafetyConcern.case_id).in_(ids))).all():
+        by_case[row.case_id]["sc"].append(ConcernFact(row.id, row.urgent, row.reviewed_at is not None))  # type: ignore[arg-type]
+    with_plan = set(session.exec(select(SafetyPlan.case_id).where(col(SafetyPlan.case_id).in_(ids)).distinct()).all())
+    now = utcnow()
+    return {
+        case.id: CaseFacts(  # type: ignore[misc]
+            case_id=case.id,  # type: ignore[arg-type]
+            now=now,
+            participants=tuple(
+                ParticipantFact(p.id, ParticipantRole(p.role), p.display_name, p.interpreter_needed)  # type: ignore[arg-type]
+                for p in participants[case.id]  # type: ignore[index]
+            ),
+            screenings=tuple(by_case[case.id]["s"]),  # type: ignore[index]
+            acknowledgements=tuple(by_case[case.id]["a"]),  # type: ignore[index]
+            assessments=tuple(by_case[case.id]["sa"]),  # type: ignore[index]
+            has_safety_plan=case.id in with_plan,
+            consents=tuple(by_case[case.id]["c"]),  # type: ignore[index]
+            concerns=tuple(by_case[case.id]["sc"]),  # type: ignore[index]
+            screening_validity_days=program.screening_validity_days,
+            safety_plan_required_at_medium=program.safety_plan_required_at_medium,
+        )
+        for case in cases
+    }
+
+
+def case_facts(session: Session, *, case: Case) -> CaseFacts:
+    return facts_for_cases(session, cases=[case])[case.id]  # type: ignore[index]
 
 
 def participants_of(session: Session, *, case_ids: list[int]) -> dict[int, list[Participant]]:
@@ -115,8 +177,9 @@ def list_cases(
     ids = [c.id for c in cases]
     participants = participants_of(session, case_ids=ids)  # type: ignore[arg-type]
     facilitators = facilitators_of(session, case_ids=ids)  # type: ignore[arg-type]
+    facts = facts_for_cases(session, cases=list(cases))
     rows = [
-        CaseRow(c, derive_journey(facts_for(c, participants[c.id])), facilitators[c.id], participants[c.id])  # type: ignore[index]
+        CaseRow(c, derive_journey(facts[c.id]), facilitators[c.id], participants[c.id])  # type: ignore[index]
         for c in cases
     ]
     return CaseListPage(rows, total, page, pages, page_size)
@@ -125,7 +188,7 @@ def list_cases(
 def case_row(session: Session, *, case: Case) -> CaseRow:
     participants = participants_of(session, case_ids=[case.id])[case.id]  # type: ignore[list-item,index]
     facilitators = facilitators_of(session, case_ids=[case.id])[case.id]  # type: ignore[list-item,index]
-    return CaseRow(case, derive_journey(facts_for(case, participants)), facilitators, participants)
+    return CaseRow(case, derive_journey(case_facts(session, case=case)), facilitators, participants)
 
 
 def program_facilitators(session: Session, *, program_id: int) -> list[User]:

@@ -4,11 +4,15 @@ The stage is derived from the case's records, never stored. Every page, the API 
 tests ask `derive_journey`; later capabilities extend `CaseFacts` and the conditions here.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from app.conferences.models import ParticipantRole
+from app.conferences.models import ParticipantRole, ScreeningOutcome
 from app.errors import Condition
+from app.safety.models import ConsentScope, RiskLevel
+from app.safety.rules import ConsentFact, consent_state, safety_plan_required, withdrawn_participants
 
 
 class Step(StrEnum):
@@ -58,11 +62,58 @@ class ParticipantFact:
 
 
 @dataclass(frozen=True)
+class ScreeningFact:
+    participant_id: int
+    outcome: ScreeningOutcome
+    completed_at: datetime
+
+
+@dataclass(frozen=True)
+class AcknowledgementFact:
+    participant_id: int
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True)
+class AssessmentFact:
+    participant_id: int
+    level: RiskLevel
+    assessed_at: datetime
+
+
+@dataclass(frozen=True)
+class ConcernFact:
+    id: int
+    urgent: bool
+    reviewed: bool
+
+
+@dataclass(frozen=True)
 class CaseFacts:
-    """What the journey is derived from: the case's own records, already loaded."""
+    """What the journey and the gates are derived from: the case's own records, already loaded."""
 
     case_id: int
+    now: datetime
     participants: tuple[ParticipantFact, ...] = ()
+    screenings: tuple[ScreeningFact, ...] = ()
+    acknowledgements: tuple[AcknowledgementFact, ...] = ()
+    assessments: tuple[AssessmentFact, ...] = ()
+    has_safety_plan: bool = False
+    consents: tuple[ConsentFact, ...] = ()
+    concerns: tuple[ConcernFact, ...] = ()
+    screening_validity_days: int = 90
+    safety_plan_required_at_medium: bool = False
+
+    def with_role(self, role: ParticipantRole) -> list[ParticipantFact]:
+        return [p for p in self.participants if p.role == role]
+
+    def latest_screening(self, participant_id: int) -> ScreeningFact | None:
+        own = [s for s in self.screenings if s.participant_id == participant_id]
+        return max(own, key=lambda s: s.completed_at) if own else None
+
+    def latest_assessment(self, participant_id: int) -> AssessmentFact | None:
+        own = [a for a in self.assessments if a.participant_id == participant_id]
+        return max(own, key=lambda a: a.assessed_at) if own else None
 
 
 @dataclass(frozen=True)
@@ -77,6 +128,11 @@ class Journey:
     stage: Step
     steps: tuple[JourneyStep, ...]
     blockers: tuple[Condition, ...] = field(default=())
+    pauses: tuple[Condition, ...] = field(default=())
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses)
 
     @property
     def next_step(self) -> Step | None:
@@ -84,34 +140,145 @@ class Journey:
         return JOURNEY[index + 1] if index + 1 < len(JOURNEY) else None
 
 
-def readiness_conditions(facts: CaseFacts) -> list[Condition]:
-    """What stands between preparation and a case that is ready to schedule."""
-    conditions: list[Condition] = []
+# Conditions name people by their role, never by name: program staff read them too.
+ROLE_WORDS = {
+    ParticipantRole.survivor: "the survivor",
+    ParticipantRole.responsible_party: "the responsible party",
+    ParticipantRole.supporter: "a supporter",
+    ParticipantRole.community_member: "a community member",
+    ParticipantRole.interpreter: "the interpreter",
+}
+
+
+def _who(person: ParticipantFact) -> str:
+    return ROLE_WORDS[person.role]
+
+
+def pause_reasons(facts: CaseFacts) -> list[Condition]:
+    """Why the case is paused (G2, G3); empty when it is not. Derived, never typed in."""
     base = f"/cases/{facts.case_id}"
-    roles = {p.role for p in facts.participants}
-    if ParticipantRole.survivor not in roles:
+    people = {p.id: p for p in facts.participants}
+    reasons = [
+        Condition(
+            "consent_withdrawn",
+            f"{_who(people[pid]).capitalize() if pid in people else 'A participant'} withdrew consent to take part.",
+            f"{base}/consent",
+            pid,
+        )
+        for pid in sorted(withdrawn_participants(facts.consents))
+    ]
+    for survivor in facts.with_role(ParticipantRole.survivor):
+        latest = facts.latest_assessment(survivor.id)
+        if latest is not None and latest.level == RiskLevel.critical:
+            reasons.append(
+                Condition(
+                    "risk_critical",
+                    "The latest safety assessment of the survivor is critical.",
+                    f"{base}/safety",
+                    survivor.id,
+                )
+            )
+    for concern in facts.concerns:
+        if concern.urgent and not concern.reviewed:
+            reasons.append(
+                Condition(
+                    "safety_concern_open",
+                    "An urgent safety concern is waiting for a facilitator's review.",
+                    f"{base}/safety",
+                )
+            )
+    return reasons
+
+
+def _screening_conditions(facts: CaseFacts, person: ParticipantFact) -> list[Condition]:
+    fix, who = f"/cases/{facts.case_id}/participants/{person.id}/screening", _who(person)
+    latest = facts.latest_screening(person.id)
+    if latest is None:
+        return [Condition("screening_missing", f"Record a readiness screening for {who}.", fix, person.id)]
+    if facts.now - latest.completed_at > timedelta(days=facts.screening_validity_days):
+        message = f"The readiness screening of {who} is older than {facts.screening_validity_days} days; screen again."
+        return [Condition("screening_expired", message, fix, person.id)]
+    if latest.outcome != ScreeningOutcome.ready:
+        message = f"The latest screening found {who} not ready ({latest.outcome.replace('_', ' ')})."
+        return [Condition("not_ready", message, fix, person.id)]
+    return []
+
+
+def _safety_conditions(facts: CaseFacts, person: ParticipantFact) -> list[Condition]:
+    base = f"/cases/{facts.case_id}"
+    latest = facts.latest_assessment(person.id)
+    if latest is None:
+        return [Condition("safety_assessment_missing", "Assess the survivor's safety.", f"{base}/safety", person.id)]
+    if latest.level == RiskLevel.critical:
+        message = "The survivor's safety risk is critical: no conference until a new assessment lowers it."
+        return [Condition("risk_critical", message, f"{base}/safety", person.id)]
+    needs_plan = safety_plan_required(latest.level, required_at_medium=facts.safety_plan_required_at_medium)
+    if needs_plan and not facts.has_safety_plan:
+        message = f"The survivor's risk level is {latest.level}: make a safety plan."
+        return [Condition("safety_plan_missing", message, f"{base}/safety/plan", person.id)]
+    return []
+
+
+def _consent_condition(facts: CaseFacts, person: ParticipantFact) -> list[Condition]:
+    state = consent_state(facts.consents, participant_id=person.id, scope=ConsentScope.conference)
+    fix, who = f"/cases/{facts.case_id}/consent", _who(person).capitalize()
+    if state == "missing":
+        return [
+            Condition("consent_missing", f"{who} has not consented to take part in the conference.", fix, person.id)
+        ]
+    if state == "withdrawn":
+        return [
+            Condition("consent_withdrawn", f"{who} withdrew consent to take part in the conference.", fix, person.id)
+        ]
+    return []
+
+
+def conference_conditions(facts: CaseFacts, attendee_ids: Iterable[int] | None = None) -> list[Condition]:
+    """G1: every unmet condition for scheduling the conference, each with a stable code.
+
+    `attendee_ids` defaults to every participant of the case. Messages name roles, not people.
+    """
+    base = f"/cases/{facts.case_id}"
+    conditions: list[Condition] = []
+    paused = pause_reasons(facts)
+    if paused:
+        message = "The case is paused: " + " ".join(c.message for c in paused)
+        conditions.append(Condition("case_paused", message, paused[0].fix_path))
+    survivors = facts.with_role(ParticipantRole.survivor)
+    responsible = facts.with_role(ParticipantRole.responsible_party)
+    if not survivors:
         conditions.append(
             Condition("survivor_missing", "Add the survivor as a participant.", f"{base}/participants/new")
         )
-    if ParticipantRole.responsible_party not in roles:
-        conditions.append(
-            Condition(
-                "responsible_party_missing", "Add the responsible party as a participant.", f"{base}/participants/new"
-            )
-        )
-    for role, who in (
-        (ParticipantRole.survivor, "the survivor"),
-        (ParticipantRole.responsible_party, "the responsible party"),
-    ):
-        if role in roles:
-            # Readiness screening is recorded in the preparation step; none exists yet.
-            conditions.append(Condition("screening_missing", f"Record a readiness screening for {who}."))
+    if not responsible:
+        message = "Add the responsible party as a participant."
+        conditions.append(Condition("responsible_party_missing", message, f"{base}/participants/new"))
+    for person in survivors:
+        conditions += _screening_conditions(facts, person)
+    for person in responsible:
+        conditions += _screening_conditions(facts, person)
+        if not any(a.participant_id == person.id for a in facts.acknowledgements):
+            message = "Record the responsible party's acknowledgement of the basic facts."
+            fix = f"{base}/participants/{person.id}/acknowledgement"
+            conditions.append(Condition("acknowledgement_missing", message, fix, person.id))
+    for person in survivors:
+        conditions += _safety_conditions(facts, person)
+    wanted = set(attendee_ids) if attendee_ids is not None else {p.id for p in facts.participants}
+    attendees = [p for p in facts.participants if p.id in wanted]
+    for person in attendees:
+        conditions += _consent_condition(facts, person)
+    has_interpreter = any(p.role == ParticipantRole.interpreter for p in attendees)
+    for person in attendees:
+        if person.interpreter_needed and not has_interpreter:
+            message = f"{_who(person).capitalize()} needs an interpreter: add one to the case."
+            conditions.append(Condition("interpreter_missing", message, f"{base}/participants/new", person.id))
     return conditions
 
 
 def derive_journey(facts: CaseFacts) -> Journey:
-    """The case's stage, each step's state and what blocks the next step."""
-    blockers = tuple(readiness_conditions(facts))
+    """The case's stage, each step's state, what blocks the next step, and why it is paused."""
+    blockers = tuple(conference_conditions(facts))
+    pauses = tuple(pause_reasons(facts))
     stage = Step.preparation if blockers else Step.ready
     current = JOURNEY.index(stage)
     steps = []
@@ -125,4 +292,4 @@ def derive_journey(facts: CaseFacts) -> Journey:
         else:
             state = StepState.not_started
         steps.append(JourneyStep(step, STEP_LABELS[step], state))
-    return Journey(stage=stage, steps=tuple(steps), blockers=blockers)
+    return Journey(stage=stage, steps=tuple(steps), blockers=blockers, pauses=pauses)

@@ -139,6 +139,7 @@ class FacilitatorPublic(BaseModel):
 class ConditionPublic(BaseModel):
     code: str
     message: str
+    participant_id: int | None = None
 
 
 class JourneyStepPublic(BaseModel):

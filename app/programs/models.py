@@ -12,4 +12,7 @@ class Program(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     screening_validity_days: int = Field(default=90)
+    safety_plan_required_at_medium: bool = Field(default=False)
+    portal_link_hours: int = Field(default=72)
+    quick_exit_url: str = Field(default="https://www.bbc.com/weather", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -446,7 +446,7 @@ def test_with_only_the_survivor_added_the_responsible_party_is_still_missing(
     assert "responsible_party_missing" in codes
 
 
-def test_with_both_parties_added_only_screenings_block_readiness(
+def test_with_both_parties_added_the_preparation_gates_block_readiness(
     db: Session, as_facilitator: TestClient, facilitator: User
 ) -> None:
     case = make_case(db, facilitator)
@@ -454,8 +454,12 @@ def test_with_both_parties_added_only_screenings_block_readiness(
     _add(as_facilitator, case.id, "responsible_party", "Dan")
     journey = as_facilitator.get(f"/api/v1/cases/{case.id}/journey").json()
     assert journey["stage"] == "preparation"
-    assert {b["code"] for b in journey["blockers"]} == {"screening_missing"}
-    assert all(b["message"] for b in journey["blockers"])
+    assert [b["code"] for b in journey["blockers"]] == [
+        "screening_missing", "screening_missing", "acknowledgement_missing", "safety_assessment_missing",
+        "consent_missing", "consent_missing",
+    ]
+    assert all(b["message"] and b["participant_id"] for b in journey["blockers"])
+    assert not any("Rosa" in b["message"] or "Dan" in b["message"] for b in journey["blockers"])
 
 
 def test_a_supporter_does_not_stand_in_for_a_missing_party(
@@ -463,7 +467,9 @@ def test_a_supporter_does_not_stand_in_for_a_missing_party(
 ) -> None:
     case = make_case(db, facilitator)
     _add(as_facilitator, case.id, "supporter", "Lea")
-    assert _blocker_codes(as_facilitator, case.id) == ["survivor_missing", "responsible_party_missing"]
+    codes = _blocker_codes(as_facilitator, case.id)
+    assert codes[:2] == ["survivor_missing", "responsible_party_missing"]
+    assert codes[2:] == ["consent_missing"]  # the supporter attends too, so they must consent
 
 
 def test_staff_may_read_the_journey_of_any_program_case(db: Session, as_staff: TestClient, facilitator: User) -> None:

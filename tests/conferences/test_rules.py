@@ -1,56 +1,227 @@
-"""The journey is derived from the records by one pure function."""
+"""The journey and gate G1 are derived from the records by pure functions: every code, every edge."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.conferences.models import ParticipantRole
-from app.conferences.rules import JOURNEY, CaseFacts, ParticipantFact, Step, StepState, derive_journey
+from app.conferences.models import ParticipantRole, ScreeningOutcome
+from app.conferences.rules import (
+    JOURNEY,
+    AcknowledgementFact,
+    AssessmentFact,
+    CaseFacts,
+    ConcernFact,
+    ParticipantFact,
+    ScreeningFact,
+    Step,
+    StepState,
+    conference_conditions,
+    derive_journey,
+    pause_reasons,
+)
+from app.safety.models import ConsentScope, RiskLevel
+from app.safety.rules import ConsentFact
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+SURVIVOR, RESPONSIBLE, INTERPRETER, SUPPORTER = 1, 2, 3, 4
 
 
-def _facts(*roles: ParticipantRole) -> CaseFacts:
-    return CaseFacts(
-        case_id=7,
-        participants=tuple(ParticipantFact(i, role, f"P{i}", False) for i, role in enumerate(roles, start=1)),
+def _people(*extra: ParticipantFact, survivor_needs_interpreter: bool = False) -> tuple[ParticipantFact, ...]:
+    return (
+        ParticipantFact(SURVIVOR, ParticipantRole.survivor, "Rosa", survivor_needs_interpreter),
+        ParticipantFact(RESPONSIBLE, ParticipantRole.responsible_party, "Dan", False),
+        *extra,
     )
 
 
-def _codes(facts: CaseFacts) -> list[str]:
-    return [c.code for c in derive_journey(facts).blockers]
+def _consents(*ids: int, scope: ConsentScope = ConsentScope.conference) -> tuple[ConsentFact, ...]:
+    return tuple(ConsentFact(pid, scope, NOW - timedelta(days=2), None) for pid in ids)
+
+
+def ready_facts(**overrides) -> CaseFacts:  # type: ignore[no-untyped-def]
+    """A case that meets every G1 condition; each test breaks one thing."""
+    facts = CaseFacts(
+        case_id=7,
+        now=NOW,
+        participants=_people(),
+        screenings=(
+            ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=10)),
+            ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW - timedelta(days=10)),
+        ),
+        acknowledgements=(AcknowledgementFact(RESPONSIBLE, NOW - timedelta(days=9)),),
+        assessments=(AssessmentFact(SURVIVOR, RiskLevel.low, NOW - timedelta(days=8)),),
+        consents=_consents(SURVIVOR, RESPONSIBLE),
+    )
+    return replace(facts, **overrides)
+
+
+def _codes(facts: CaseFacts, attendees=None) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c.code for c in conference_conditions(facts, attendees)]
+
+
+def test_a_case_meeting_every_condition_is_ready_to_schedule() -> None:
+    facts = ready_facts()
+    assert _codes(facts) == []
+    journey = derive_journey(facts)
+    assert journey.stage == Step.ready
+    assert not journey.paused
 
 
 @pytest.mark.parametrize(
-    ("roles", "expected"),
+    ("overrides", "expected"),
     [
-        ((), ["survivor_missing", "responsible_party_missing"]),
-        ((ParticipantRole.survivor,), ["responsible_party_missing", "screening_missing"]),
-        ((ParticipantRole.responsible_party,), ["survivor_missing", "screening_missing"]),
-        ((ParticipantRole.supporter, ParticipantRole.interpreter), ["survivor_missing", "responsible_party_missing"]),
-        ((ParticipantRole.survivor, ParticipantRole.responsible_party), ["screening_missing", "screening_missing"]),
+        ({"participants": (ParticipantFact(RESPONSIBLE, ParticipantRole.responsible_party, "Dan", False),)},
+         "survivor_missing"),
+        ({"participants": (ParticipantFact(SURVIVOR, ParticipantRole.survivor, "Rosa", False),)},
+         "responsible_party_missing"),
+        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW),)}, "screening_missing"),
+        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=91)),
+                         ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))}, "screening_expired"),
+        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW),
+                         ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))}, "not_ready"),
+        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW),
+                         ScreeningFact(RESPONSIBLE, ScreeningOutcome.not_suitable, NOW))}, "not_ready"),
+        ({"acknowledgements": ()}, "acknowledgement_missing"),
+        ({"assessments": ()}, "safety_assessment_missing"),
+        ({"assessments": (AssessmentFact(SURVIVOR, RiskLevel.critical, NOW),)}, "risk_critical"),
+        ({"assessments": (AssessmentFact(SURVIVOR, RiskLevel.high, NOW),)}, "safety_plan_missing"),
+        ({"assessments": (AssessmentFact(SURVIVOR, RiskLevel.medium, NOW),), "safety_plan_required_at_medium": True},
+         "safety_plan_missing"),
+        ({"consents": _consents(SURVIVOR)}, "consent_missing"),
+        ({"consents": _consents(SURVIVOR, RESPONSIBLE, scope=ConsentScope.preparation)}, "consent_missing"),
+        ({"consents": (*_consents(SURVIVOR), ConsentFact(RESPONSIBLE, ConsentScope.conference, NOW, NOW))},
+         "consent_withdrawn"),
+        ({"participants": _people(survivor_needs_interpreter=True)}, "interpreter_missing"),
+        ({"concerns": (ConcernFact(1, urgent=True, reviewed=False),)}, "case_paused"),
     ],
 )
-def test_blockers_name_what_is_missing(roles: tuple[ParticipantRole, ...], expected: list[str]) -> None:
-    assert _codes(_facts(*roles)) == expected
+def test_each_unmet_condition_has_its_own_code(overrides: dict, expected: str) -> None:
+    assert expected in _codes(ready_facts(**overrides))
+    assert derive_journey(ready_facts(**overrides)).stage == Step.preparation
+
+
+def test_every_unmet_condition_is_listed_not_only_the_first() -> None:
+    codes = _codes(ready_facts(screenings=(), acknowledgements=(), assessments=(), consents=()))
+    assert codes == ["screening_missing", "screening_missing", "acknowledgement_missing",
+                     "safety_assessment_missing", "consent_missing", "consent_missing"]
+
+
+def test_a_screening_exactly_at_the_validity_limit_still_counts() -> None:
+    at_limit = (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=90)),
+                ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
+    just_past = (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=90, seconds=1)),
+                 ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
+    assert _codes(ready_facts(screenings=at_limit)) == []
+    assert _codes(ready_facts(screenings=just_past)) == ["screening_expired"]
+
+
+def test_the_program_validity_window_is_used() -> None:
+    facts = ready_facts(screening_validity_days=30)
+    assert _codes(facts) == []
+    assert _codes(replace(facts, now=NOW + timedelta(days=21))) == ["screening_expired", "screening_expired"]
+
+
+def test_the_latest_screening_counts_so_a_rescreen_can_lift_or_block_readiness() -> None:
+    lifted = (ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW - timedelta(days=20)),
+              ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=1)),
+              ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
+    blocked = (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=20)),
+               ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW - timedelta(days=1)),
+               ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
+    assert _codes(ready_facts(screenings=lifted)) == []
+    assert _codes(ready_facts(screenings=blocked)) == ["not_ready"]
+
+
+@pytest.mark.parametrize(("level", "at_medium", "needs_plan"), [
+    (RiskLevel.low, True, False), (RiskLevel.medium, False, False), (RiskLevel.medium, True, True),
+    (RiskLevel.high, False, True),
+])
+def test_a_safety_plan_is_needed_at_high_risk_and_at_medium_when_the_program_says(
+    level: RiskLevel, at_medium: bool, needs_plan: bool
+) -> None:
+    facts = ready_facts(assessments=(AssessmentFact(SURVIVOR, level, NOW),), safety_plan_required_at_medium=at_medium)
+    assert ("safety_plan_missing" in _codes(facts)) is needs_plan
+    assert _codes(replace(facts, has_safety_plan=True)) == []
+
+
+def test_a_lower_reassessment_after_a_critical_one_lifts_the_block() -> None:
+    history = (AssessmentFact(SURVIVOR, RiskLevel.critical, NOW - timedelta(days=3)),
+               AssessmentFact(SURVIVOR, RiskLevel.low, NOW - timedelta(days=1)))
+    assert _codes(ready_facts(assessments=history)) == []
+
+
+def test_critical_risk_pauses_the_case_and_blocks_it() -> None:
+    facts = ready_facts(assessments=(AssessmentFact(SURVIVOR, RiskLevel.critical, NOW),))
+    assert [c.code for c in pause_reasons(facts)] == ["risk_critical"]
+    assert _codes(facts) == ["case_paused", "risk_critical"]
+    assert derive_journey(facts).paused
+
+
+def test_withdrawing_any_participation_scope_pauses_the_case() -> None:
+    withdrawn = ConsentFact(SURVIVOR, ConsentScope.contact, NOW - timedelta(days=1), NOW)
+    facts = ready_facts(consents=(*ready_facts().consents, withdrawn))
+    assert [c.code for c in pause_reasons(facts)] == ["consent_withdrawn"]
+    assert _codes(facts)[0] == "case_paused"
+
+
+def test_withdrawing_a_non_participation_scope_does_not_pause() -> None:
+    withdrawn = ConsentFact(SURVIVOR, ConsentScope.progress_updates, NOW - timedelta(days=1), NOW)
+    facts = ready_facts(consents=(*ready_facts().consents, withdrawn))
+    assert pause_reasons(facts) == []
+    assert _codes(facts) == []
+
+
+def test_consent_given_again_after_withdrawal_lifts_the_pause() -> None:
+    history = (
+        ConsentFact(RESPONSIBLE, ConsentScope.conference, NOW - timedelta(days=5), NOW - timedelta(days=4)),
+        ConsentFact(RESPONSIBLE, ConsentScope.conference, NOW - timedelta(days=1), None),
+        *_consents(SURVIVOR),
+    )
+    assert pause_reasons(ready_facts(consents=history)) == []
+    assert _codes(ready_facts(consents=history)) == []
+
+
+def test_a_reviewed_urgent_concern_and_a_non_urgent_one_do_not_pause() -> None:
+    facts = ready_facts(concerns=(ConcernFact(1, urgent=True, reviewed=True), ConcernFact(2, urgent=False,
+                                                                                          reviewed=False)))
+    assert pause_reasons(facts) == []
+
+
+def test_an_interpreter_among_the_attendees_meets_the_interpreter_need() -> None:
+    interpreter = ParticipantFact(INTERPRETER, ParticipantRole.interpreter, "Ines", False)
+    facts = ready_facts(participants=_people(interpreter, survivor_needs_interpreter=True),
+                        consents=_consents(SURVIVOR, RESPONSIBLE, INTERPRETER))
+    assert _codes(facts) == []
+    assert "interpreter_missing" in _codes(facts, attendees={SURVIVOR, RESPONSIBLE})
+
+
+def test_only_the_attendees_need_consent() -> None:
+    supporter = ParticipantFact(SUPPORTER, ParticipantRole.supporter, "Sol", False)
+    facts = ready_facts(participants=_people(supporter))
+    assert _codes(facts) == ["consent_missing"]
+    assert _codes(facts, attendees={SURVIVOR, RESPONSIBLE}) == []
+
+
+def test_every_condition_links_to_where_it_is_fixed() -> None:
+    facts = ready_facts(screenings=(), acknowledgements=(), assessments=(), consents=(),
+                        participants=_people(survivor_needs_interpreter=True))
+    assert all(c.fix_path and c.fix_path.startswith("/cases/7/") for c in conference_conditions(facts))
 
 
 def test_a_new_case_is_in_preparation_with_referral_done_and_the_rest_not_started() -> None:
-    journey = derive_journey(_facts())
+    journey = derive_journey(CaseFacts(case_id=7, now=NOW))
     states = {s.step: s.state for s in journey.steps}
     assert journey.stage == Step.preparation
     assert states[Step.referral] == StepState.done
     assert states[Step.preparation] == StepState.current
     assert states[Step.ready] == StepState.blocked
     assert all(states[step] == StepState.not_started for step in JOURNEY[3:])
+    assert [c.code for c in journey.blockers] == ["survivor_missing", "responsible_party_missing"]
 
 
 def test_every_journey_step_appears_once_in_order() -> None:
-    journey = derive_journey(_facts(ParticipantRole.survivor))
+    journey = derive_journey(ready_facts())
     assert [s.step for s in journey.steps] == list(JOURNEY)
     assert sum(s.state == StepState.current for s in journey.steps) == 1
-
-
-def test_missing_participant_blockers_link_to_where_they_are_fixed() -> None:
-    blockers = derive_journey(_facts()).blockers
-    assert {c.fix_path for c in blockers} == {"/cases/7/participants/new"}
-
-
-def test_next_step_after_preparation_is_ready() -> None:
-    assert derive_journey(_facts()).next_step == Step.ready
+    assert journey.next_step == Step.conference_scheduled

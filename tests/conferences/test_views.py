@@ -157,6 +157,7 @@ def test_adding_participants_updates_the_journey_panel(as_facilitator, db: Sessi
     after = as_facilitator.get(f"/cases/{case.id}").text
     assert "Add the survivor as a participant." not in after
     assert "Record a readiness screening for the survivor." in after
+    assert "Record a readiness screening for the responsible party." in after
     assert "Amaia" in after and "Tomas" in after
 
 
