@@ -24,19 +24,24 @@ from app.conferences.schemas import (
     ParticipantUpdate,
 )
 from app.db import RecordId, SessionDep
+from app.errors import Condition
 from app.schemas import PlainText
 from app.web import verify_csrf
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[Depends(verify_csrf)])
 
 
+def condition_public(condition: Condition) -> ConditionPublic:
+    return ConditionPublic(code=condition.code, message=condition.message, participant_id=condition.participant_id)
+
+
 def journey_public(journey: Journey) -> JourneyPublic:
     return JourneyPublic(
         stage=journey.stage,
+        paused=journey.paused,
         steps=[JourneyStepPublic(step=s.step, label=s.label, state=s.state) for s in journey.steps],
-        blockers=[
-            ConditionPublic(code=c.code, message=c.message, participant_id=c.participant_id) for c in journey.blockers
-        ],
+        blockers=[condition_public(c) for c in journey.blockers],
+        pauses=[condition_public(c) for c in journey.pauses],
     )
 
 
@@ -49,6 +54,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
         referral_source=case.referral_source,  # type: ignore[arg-type]
         created_at=case.created_at,
         stage=row.journey.stage,
+        paused=row.journey.paused,
         facilitators=[FacilitatorPublic(id=u.id, full_name=u.full_name) for u in row.facilitators],  # type: ignore[arg-type]
         participant_count=len(row.participants),
     )

@@ -150,8 +150,10 @@ class JourneyStepPublic(BaseModel):
 
 class JourneyPublic(BaseModel):
     stage: Step
+    paused: bool
     steps: list[JourneyStepPublic]
-    blockers: list[ConditionPublic]
+    blockers: list[ConditionPublic] = Field(description="Unmet conditions of the next step (for preparation: G1)")
+    pauses: list[ConditionPublic] = Field(description="Why the case is paused; empty when it is not")
 
 
 class ParticipantPublic(BaseModel):
@@ -176,6 +178,7 @@ class CaseSummary(BaseModel):
     referral_source: ReferralSource
     created_at: datetime
     stage: Step
+    paused: bool
     facilitators: list[FacilitatorPublic]
     participant_count: int
 
