@@ -149,6 +149,24 @@ def verify(program: Annotated[int | None, typer.Option(help="Check one program's
     )
 
 
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Drain what is due now, then stop")] = False,
+    interval: Annotated[float, typer.Option(min=1, help="Seconds between rounds")] = 30.0,
+) -> None:
+    """Send due notifications from the outbox over SMTP; several workers may run at once."""
+    import time
+
+    from app.notifications.worker import SmtpTransport, drain
+
+    while True:
+        with SmtpTransport() as transport:
+            typer.echo(f"outbox: {drain(get_engine(), transport=transport)}")
+        if once:
+            return
+        time.sleep(interval)
+
+
 @app.command("setup-link")
 def setup_link() -> None:
     """Print a new one-time first-admin link (only while no account exists)."""

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
 
     setup_link_hours: int = 24
 
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 20.0
+    mail_from: str = "Mend <no-reply@mend.invalid>"
+    outbox_batch_size: int = 50
+    outbox_lease_minutes: int = 10
+    outbox_max_attempts: int = 8
+
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":
         if self.secret_key is None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 09:38:57.279791
+Create Date: 2026-11-21 09:43:12.878753
 """
 
 from collections.abc import Sequence
@@ -172,12 +172,19 @@ def upgrade() -> None:
         sa.Column("program_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("dedupe_key", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("recipient_user_id", sa.Integer(), nullable=True),
         sa.Column("recipient_participant_id", sa.Integer(), nullable=True),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("attachment_filename", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.Column("attachment_content_type", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.Column("attachment_body", sa.Text(), nullable=True),
         sa.Column("due_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("claimed_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -193,11 +200,12 @@ def upgrade() -> None:
             ["recipient_user_id"], ["user_account.id"], name=op.f("fk_notification_recipient_user_id_user_account")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_notification_dedupe_key")),
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notification_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_notification_due_at"), ["due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_notification_program_id"), ["program_id"], unique=False)
+        batch_op.create_index("ix_notification_status_due_at", ["status", "due_at"], unique=False)
 
     op.create_table(
         "portal_link",
@@ -359,8 +367,8 @@ def downgrade() -> None:
 
     op.drop_table("portal_link")
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_status_due_at")
         batch_op.drop_index(batch_op.f("ix_notification_program_id"))
-        batch_op.drop_index(batch_op.f("ix_notification_due_at"))
         batch_op.drop_index(batch_op.f("ix_notification_case_id"))
 
     op.drop_table("notification")

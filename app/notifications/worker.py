@@ -1,0 +1,285 @@
+"""Draining the outbox over SMTP: claim, decide, send, record. Safe with several workers.
+
+Claiming takes the due rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL (and the single
+SQLite writer lock), stamps them with this worker's id and commits at once; sending happens
+outside any transaction; marking a row sent only succeeds for the worker that holds its claim.
+A claim older than the lease (a crashed worker) can be taken over; each message carries a
+stable Message-ID, so a receiver can recognise the rare resend after such a crash.
+"""
+
+import smtplib
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.auth.models import User
+from app.conferences.models import Participant
+from app.config import get_settings
+from app.db import utcnow
+from app.notifications.models import DeliveryStatus, Notification
+from app.programs.models import Program
+from app.safety.models import ContactPreference
+from app.safety.rules import OutboundChannel, in_quiet_hours, may_contact, parse_hhmm, subject_for
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpTransport:
+    """Sends through the SMTP server in the settings; one connection per batch."""
+
+    def __init__(self, *, host: str | None = None, port: int | None = None) -> None:
+        self.settings = get_settings()
+        self.host = host or self.settings.smtp_host
+        self.port = port or self.settings.smtp_port
+        self._client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> "SmtpTransport":
+        return self
+
+    def _connect(self) -> smtplib.SMTP:
+        """Connect on the first message, so an idle round opens no connection."""
+        s = self.settings
+        factory = smtplib.SMTP_SSL if s.smtp_ssl else smtplib.SMTP
+        client = factory(self.host, self.port, timeout=s.smtp_timeout_seconds)
+        if s.smtp_starttls and not s.smtp_ssl:
+            client.starttls()
+        if s.smtp_username and s.smtp_password:
+            client.login(s.smtp_username, s.smtp_password.get_secret_value())
+        return client
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (smtplib.SMTPException, OSError):
+                self._client.close()
+
+    def send(self, message: EmailMessage) -> None:
+        if self._client is None:
+            self._client = self._connect()
+        try:
+            self._client.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self._client = None
+            raise
+
+
+@dataclass(frozen=True)
+class Send:
+    to: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Defer:
+    until: datetime
+    reason: str
+
+
+@dataclass
+class DrainReport:
+    sent: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"sent {len(self.sent)}, skipped {len(self.skipped)}, deferred {len(self.deferred)}, "
+            f"retrying {len(self.retrying)}, failed {len(self.failed)}"
+        )
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 5, 25 minutes... capped at 6 hours."""
+    return timedelta(minutes=min(5 ** max(attempts - 1, 0), 360))
+
+
+def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> list[int]:
+    """Take up to `limit` due rows for this worker, in their own short transaction."""
+    lease = timedelta(minutes=get_settings().outbox_lease_minutes)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Notification)
+            .where(
+                Notification.status == DeliveryStatus.pending,
+                col(Notification.due_at) <= now,
+                or_(col(Notification.claimed_at).is_(None), col(Notification.claimed_at) < now - lease),
+            )
+            .order_by(col(Notification.due_at), col(Notification.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            row.claimed_by, row.claimed_at, row.attempts = worker_id, now, row.attempts + 1
+            session.add(row)
+        ids = [row.id for row in rows]
+        session.commit()
+    return ids  # type: ignore[return-value]
+
+
+def decide(session: Session, notification: Notification, *, now: datetime) -> Send | Skip | Defer:
+    """Where the message goes and with what subject, honouring the recipient's safe-contact preferences."""
+    if notification.recipient_user_id is not None:
+        user = session.get(User, notification.recipient_user_id)
+        if user is None or not user.is_active:
+            return Skip("the staff account is disabled")
+        return Send(user.email, notification.subject)
+    participant = session.get(Participant, notification.recipient_participant_id)
+    if participant is None:
+        return Skip("no recipient")
+    program = session.get(Program, participant.program_id)
+    assert program is not None
+    pref = session.exec(select(ContactPreference).where(ContactPreference.participant_id == participant.id)).first()
+    local = now.astimezone(ZoneInfo(program.timezone))
+    if pref is not None and in_quiet_hours(pref.quiet_hours_start, pref.quiet_hours_end, local.time()):
+        return Defer(_end_of_quiet_hours(pref, local), "within the person's quiet hours")
+    allowed, reason = may_contact(pref, OutboundChannel.email, local.time())
+    if not allowed or pref is None or not pref.email:
+        return Skip(reason)
+    return Send(pref.email, subject_for(pref, notification.subject))
+
+
+def _end_of_quiet_hours(pref: ContactPreference, local: datetime) -> datetime:
+    end = parse_hhmm(pref.quiet_hours_end)  # type: ignore[arg-type]
+    candidate = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(UTC)
+
+
+def build_message(notification: Notification, send: Send) -> EmailMessage:
+    settings = get_settings()
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = formataddr(("", send.to))
+    message["Subject"] = send.subject
+    domain = settings.mail_from.rsplit("@", 1)[-1].rstrip(">") or "mend.invalid"
+    message["Message-ID"] = f"<notification-{notification.id}.{notification.program_id}@{domain}>"
+    message["X-Mend-Notification"] = str(notification.id)
+    message.set_content(notification.body)
+    if notification.attachment_body is not None:
+        maintype, _, subtype = (notification.attachment_content_type or "text/plain").partition("/")
+        message.add_attachment(
+            notification.attachment_body.encode(),
+            maintype=maintype,
+            subtype=subtype.split(";")[0],
+            filename=notification.attachment_filename or "attachment.txt",
+        )
+    return message
+
+
+def deliver(
+    engine: Engine, notification_id: int, *, worker_id: str, transport: Transport, now: datetime, report: DrainReport
+) -> None:
+    """Send one claimed row and record the result, only while this worker still holds the claim."""
+    with Session(engine, expire_on_commit=False) as session:
+        notification = session.get(Notification, notification_id)
+        if (
+            notification is None
+            or notification.claimed_by != worker_id
+            or notification.status != DeliveryStatus.pending
+        ):
+            return
+        decision = decide(session, notification, now=now)
+    if isinstance(decision, Send):
+        try:
+            transport.send(build_message(notification, decision))
+        except (smtplib.SMTPException, OSError) as exc:
+            _record_failure(engine, notification, worker_id=worker_id, now=now, error=exc, report=report)
+            return
+        _finish(engine, notification_id, worker_id, status=DeliveryStatus.sent, sent_at=utcnow())
+        report.sent.append(notification_id)
+    elif isinstance(decision, Skip):
+        _finish(engine, notification_id, worker_id, status=DeliveryStatus.skipped, last_error=decision.reason)
+        report.skipped.append(notification_id)
+    else:
+        _finish(
+            engine,
+            notification_id,
+            worker_id,
+            status=DeliveryStatus.pending,
+            due_at=decision.until,
+            last_error=decision.reason,
+            release=True,
+            attempts_back=True,
+        )
+        report.deferred.append(notification_id)
+
+
+def _record_failure(
+    engine: Engine, notification: Notification, *, worker_id: str, now: datetime, error: Exception, report: DrainReport
+) -> None:
+    message = f"{type(error).__name__}: {error}"[:500]
+    if notification.attempts >= get_settings().outbox_max_attempts:
+        _finish(engine, notification.id, worker_id, status=DeliveryStatus.failed, last_error=message)  # type: ignore[arg-type]
+        report.failed.append(notification.id)  # type: ignore[arg-type]
+        return
+    _finish(
+        engine,
+        notification.id,
+        worker_id,
+        status=DeliveryStatus.pending,  # type: ignore[arg-type]
+        due_at=now + backoff(notification.attempts),
+        last_error=message,
+        release=True,
+    )
+    report.retrying.append(notification.id)  # type: ignore[arg-type]
+
+
+def _finish(
+    engine: Engine,
+    notification_id: int,
+    worker_id: str,
+    *,
+    status: DeliveryStatus,
+    release: bool = False,
+    attempts_back: bool = False,
+    **values: object,
+) -> None:
+    changes: dict[str, object] = {"status": status, **values}
+    if release:
+        changes |= {"claimed_by": None, "claimed_at": None}
+    if attempts_back:  # a deferral is not a failed attempt
+        changes["attempts"] = Notification.attempts - 1  # type: ignore[operator]
+    with Session(engine) as session:
+        session.execute(
+            update(Notification)
+            .where(col(Notification.id) == notification_id, col(Notification.claimed_by) == worker_id)
+            .values(**changes)
+        )
+        session.commit()
+
+
+def drain(
+    engine: Engine, *, transport: Transport, worker_id: str | None = None, now: Callable[[], datetime] = utcnow
+) -> DrainReport:
+    """Send everything that is due, batch by batch, until nothing due is left for this worker."""
+    worker_id = worker_id or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    report = DrainReport()
+    limit = get_settings().outbox_batch_size
+    while True:
+        moment = now()
+        ids = claim_due(engine, worker_id=worker_id, now=moment, limit=limit)
+        if not ids:
+            return report
+        for notification_id in ids:
+            deliver(engine, notification_id, worker_id=worker_id, transport=transport, now=moment, report=report)
