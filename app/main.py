@@ -18,6 +18,7 @@ from app.auth import api as auth_api
 from app.auth import views as auth_views
 from app.auth.service import issue_setup_token
 from app.conferences import api as conferences_api
+from app.conferences import preparation_api, preparation_views
 from app.conferences import views as conferences_views
 from app.config import PROJECT_ROOT, get_settings
 from app.db import get_engine
@@ -65,10 +66,12 @@ def create_app() -> FastAPI:
         auth_views.router,
         programs_views.router,
         conferences_views.router,
+        preparation_views.router,
         audit_views.router,
         auth_api.router,
         programs_api.router,
         conferences_api.router,
+        preparation_api.router,
         audit_api.router,
     ):
         app.include_router(router)

@@ -49,8 +49,14 @@ def sign_in(watch: Watch, email: str, password: str) -> None:
 
 def assert_no_horizontal_page_scroll(watch: Watch) -> None:
     widths = watch.page.evaluate("() => ({scroll: document.scrollingElement.scrollWidth, viewport: window.innerWidth})")
+    culprits = watch.page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap'))
+            .slice(0, 5).map(el => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent || '').trim().slice(0, 40))"""
+    )
     assert widths["scroll"] <= widths["viewport"], (
-        f"{watch.page.url} scrolls sideways at {widths['viewport']}px: the page is {widths['scroll']}px wide"
+        f"{watch.page.url} scrolls sideways at {widths['viewport']}px: the page is {widths['scroll']}px wide; "
+        f"too wide: {culprits}"
     )
 
 
@@ -164,26 +170,27 @@ def test_first_admin_sets_up_mend_then_a_facilitator_opens_a_case_with_two_parti
     page.get_by_role("link", name="Add a participant", exact=True).click()
     _add_participant(watch, case_url, role="Responsible party", name="Dan Novak", language="English", interpreter=False)
 
-    # The case page: preparation in progress, readiness screening missing for both parties.
+    # The case page: preparation in progress; gate G1 lists every unmet condition with its code.
     expect(h1(watch)).to_have_text(f"Case {reference}")
     expect(journey).to_contain_text("Stage: Preparation")
     current = journey.locator("li[aria-current=step]")
     expect(current).to_have_count(1)
     expect(current.locator("span")).to_have_text(["Preparation", "In progress"])
     expect(journey.locator("li.journey-step").filter(has_text="Ready to schedule")).to_contain_text("Blocked")
-    expect(journey.locator("ul.blockers > li")).to_have_text(
-        [
-            re.compile(r"^Record a readiness screening for the survivor\.\s+screening_missing$"),
-            re.compile(r"^Record a readiness screening for the responsible party\.\s+screening_missing$"),
-        ]
+    expect(journey.locator("ul.blockers > li code")).to_have_text(
+        ["screening_missing", "screening_missing", "acknowledgement_missing", "safety_assessment_missing",
+         "consent_missing", "consent_missing", "interpreter_missing"]
+    )
+    expect(journey.locator("ul.blockers > li").first).to_have_text(
+        re.compile(r"^Record a readiness screening for the survivor\.\s+screening_missing$")
     )
     participants = page.get_by_role("table", name="Participants in this case")
     expect(participants.locator("tbody tr")).to_have_count(2)
     expect(participants.locator("tbody tr").filter(has_text="Rosa Martínez").locator("td")).to_have_text(
-        ["Rosa Martínez", "Survivor", "Spanish", "Needed", "None recorded"]
+        ["Rosa Martínez", "Survivor", "Spanish", "Needed", "None recorded", re.compile("Screening")]
     )
     expect(participants.locator("tbody tr").filter(has_text="Dan Novak").locator("td")).to_have_text(
-        ["Dan Novak", "Responsible party", "English", "No", "None recorded"]
+        ["Dan Novak", "Responsible party", "English", "No", "None recorded", re.compile("Acknowledgement")]
     )
     watch.assert_clean()
 
