@@ -23,8 +23,12 @@ from app.conferences import views as conferences_views
 from app.config import PROJECT_ROOT, get_settings
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
+from app.portal import api as portal_api
+from app.portal import views as portal_views
 from app.programs import api as programs_api
 from app.programs import views as programs_views
+from app.safety import api as safety_api
+from app.safety import views as safety_views
 from app.security import SECURITY_HEADERS
 from app.web import CSRF_COOKIE, is_htmx, render
 
@@ -67,11 +71,15 @@ def create_app() -> FastAPI:
         programs_views.router,
         conferences_views.router,
         preparation_views.router,
+        safety_views.router,
+        portal_views.router,
         audit_views.router,
         auth_api.router,
         programs_api.router,
         conferences_api.router,
         preparation_api.router,
+        safety_api.router,
+        portal_api.router,
         audit_api.router,
     ):
         app.include_router(router)

@@ -37,6 +37,9 @@ class ProgramUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
     screening_validity_days: int | None = Field(default=None, ge=7, le=730)
+    safety_plan_required_at_medium: bool | None = Field(
+        default=None, description="Require a safety plan at medium risk too (it is always required at high)."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -51,4 +54,5 @@ class ProgramPublic(BaseModel):
     name: str
     timezone: str
     screening_validity_days: int
+    safety_plan_required_at_medium: bool
     created_at: datetime

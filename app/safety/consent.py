@@ -1,5 +1,7 @@
 """Informed consent: giving and withdrawing it, per participant and scope (G2). Deletes nothing."""
 
+import re
+
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -12,6 +14,8 @@ from app.notifications.service import notify_case_facilitators
 from app.safety.models import Consent, ConsentMethod, ConsentScope
 from app.safety.rules import PARTICIPATION_SCOPES
 from app.safety.sheets import available_languages, load_sheet
+
+_SHEET_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{0,19}")
 
 SCOPE_LABELS = {
     ConsentScope.contact: "Being contacted by the program",
@@ -53,10 +57,11 @@ def give_consent(
 ) -> Consent:
     """Record consent to one scope, with the information sheet shown. Giving it again after withdrawing adds a row."""
     _require_consent_recorder(actor, participant)
-    if not available_languages(sheet_version):
+    # The version and language name a file: refuse anything that could reach outside the sheets folder.
+    if not _SHEET_NAME.fullmatch(sheet_version) or not available_languages(sheet_version):
         message = f"There is no information sheet version {sheet_version}."
         raise InvalidInput(message, field_errors={"sheet_version": message})
-    if load_sheet(sheet_version, sheet_language) is None:
+    if not _SHEET_NAME.fullmatch(sheet_language) or load_sheet(sheet_version, sheet_language) is None:
         message = f"The information sheet {sheet_version} is not available in this language ({sheet_language})."
         raise InvalidInput(message, field_errors={"sheet_language": message})
     if actor.kind == "participant" and method != ConsentMethod.portal:

@@ -52,7 +52,8 @@ def assert_no_horizontal_page_scroll(watch: Watch) -> None:
     culprits = watch.page.evaluate(
         """() => [...document.querySelectorAll('body *')]
             .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap'))
-            .slice(0, 5).map(el => el.tagName.toLowerCase() + '.' + el.className + ': ' + (el.textContent || '').trim().slice(0, 40))"""
+            .slice(0, 5)
+            .map(el => `${el.tagName.toLowerCase()}.${el.className}: ${(el.textContent || '').trim().slice(0, 40)}`)"""
     )
     assert widths["scroll"] <= widths["viewport"], (
         f"{watch.page.url} scrolls sideways at {widths['viewport']}px: the page is {widths['scroll']}px wide; "
@@ -178,8 +179,15 @@ def test_first_admin_sets_up_mend_then_a_facilitator_opens_a_case_with_two_parti
     expect(current.locator("span")).to_have_text(["Preparation", "In progress"])
     expect(journey.locator("li.journey-step").filter(has_text="Ready to schedule")).to_contain_text("Blocked")
     expect(journey.locator("ul.blockers > li code")).to_have_text(
-        ["screening_missing", "screening_missing", "acknowledgement_missing", "safety_assessment_missing",
-         "consent_missing", "consent_missing", "interpreter_missing"]
+        [
+            "screening_missing",
+            "screening_missing",
+            "acknowledgement_missing",
+            "safety_assessment_missing",
+            "consent_missing",
+            "consent_missing",
+            "interpreter_missing",
+        ]
     )
     expect(journey.locator("ul.blockers > li").first).to_have_text(
         re.compile(r"^Record a readiness screening for the survivor\.\s+screening_missing$")

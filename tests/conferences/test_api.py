@@ -455,8 +455,12 @@ def test_with_both_parties_added_the_preparation_gates_block_readiness(
     journey = as_facilitator.get(f"/api/v1/cases/{case.id}/journey").json()
     assert journey["stage"] == "preparation"
     assert [b["code"] for b in journey["blockers"]] == [
-        "screening_missing", "screening_missing", "acknowledgement_missing", "safety_assessment_missing",
-        "consent_missing", "consent_missing",
+        "screening_missing",
+        "screening_missing",
+        "acknowledgement_missing",
+        "safety_assessment_missing",
+        "consent_missing",
+        "consent_missing",
     ]
     assert all(b["message"] and b["participant_id"] for b in journey["blockers"])
     assert not any("Rosa" in b["message"] or "Dan" in b["message"] for b in journey["blockers"])

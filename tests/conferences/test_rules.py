@@ -71,27 +71,56 @@ def test_a_case_meeting_every_condition_is_ready_to_schedule() -> None:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"participants": (ParticipantFact(RESPONSIBLE, ParticipantRole.responsible_party, "Dan", False),)},
-         "survivor_missing"),
-        ({"participants": (ParticipantFact(SURVIVOR, ParticipantRole.survivor, "Rosa", False),)},
-         "responsible_party_missing"),
+        (
+            {"participants": (ParticipantFact(RESPONSIBLE, ParticipantRole.responsible_party, "Dan", False),)},
+            "survivor_missing",
+        ),
+        (
+            {"participants": (ParticipantFact(SURVIVOR, ParticipantRole.survivor, "Rosa", False),)},
+            "responsible_party_missing",
+        ),
         ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW),)}, "screening_missing"),
-        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=91)),
-                         ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))}, "screening_expired"),
-        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW),
-                         ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))}, "not_ready"),
-        ({"screenings": (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW),
-                         ScreeningFact(RESPONSIBLE, ScreeningOutcome.not_suitable, NOW))}, "not_ready"),
+        (
+            {
+                "screenings": (
+                    ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=91)),
+                    ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW),
+                )
+            },
+            "screening_expired",
+        ),
+        (
+            {
+                "screenings": (
+                    ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW),
+                    ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW),
+                )
+            },
+            "not_ready",
+        ),
+        (
+            {
+                "screenings": (
+                    ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW),
+                    ScreeningFact(RESPONSIBLE, ScreeningOutcome.not_suitable, NOW),
+                )
+            },
+            "not_ready",
+        ),
         ({"acknowledgements": ()}, "acknowledgement_missing"),
         ({"assessments": ()}, "safety_assessment_missing"),
         ({"assessments": (AssessmentFact(SURVIVOR, RiskLevel.critical, NOW),)}, "risk_critical"),
         ({"assessments": (AssessmentFact(SURVIVOR, RiskLevel.high, NOW),)}, "safety_plan_missing"),
-        ({"assessments": (AssessmentFact(SURVIVOR, RiskLevel.medium, NOW),), "safety_plan_required_at_medium": True},
-         "safety_plan_missing"),
+        (
+            {"assessments": (AssessmentFact(SURVIVOR, RiskLevel.medium, NOW),), "safety_plan_required_at_medium": True},
+            "safety_plan_missing",
+        ),
         ({"consents": _consents(SURVIVOR)}, "consent_missing"),
         ({"consents": _consents(SURVIVOR, RESPONSIBLE, scope=ConsentScope.preparation)}, "consent_missing"),
-        ({"consents": (*_consents(SURVIVOR), ConsentFact(RESPONSIBLE, ConsentScope.conference, NOW, NOW))},
-         "consent_withdrawn"),
+        (
+            {"consents": (*_consents(SURVIVOR), ConsentFact(RESPONSIBLE, ConsentScope.conference, NOW, NOW))},
+            "consent_withdrawn",
+        ),
         ({"participants": _people(survivor_needs_interpreter=True)}, "interpreter_missing"),
         ({"concerns": (ConcernFact(1, urgent=True, reviewed=False),)}, "case_paused"),
     ],
@@ -103,15 +132,25 @@ def test_each_unmet_condition_has_its_own_code(overrides: dict, expected: str) -
 
 def test_every_unmet_condition_is_listed_not_only_the_first() -> None:
     codes = _codes(ready_facts(screenings=(), acknowledgements=(), assessments=(), consents=()))
-    assert codes == ["screening_missing", "screening_missing", "acknowledgement_missing",
-                     "safety_assessment_missing", "consent_missing", "consent_missing"]
+    assert codes == [
+        "screening_missing",
+        "screening_missing",
+        "acknowledgement_missing",
+        "safety_assessment_missing",
+        "consent_missing",
+        "consent_missing",
+    ]
 
 
 def test_a_screening_exactly_at_the_validity_limit_still_counts() -> None:
-    at_limit = (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=90)),
-                ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
-    just_past = (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=90, seconds=1)),
-                 ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
+    at_limit = (
+        ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=90)),
+        ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW),
+    )
+    just_past = (
+        ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=90, seconds=1)),
+        ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW),
+    )
     assert _codes(ready_facts(screenings=at_limit)) == []
     assert _codes(ready_facts(screenings=just_past)) == ["screening_expired"]
 
@@ -123,20 +162,29 @@ def test_the_program_validity_window_is_used() -> None:
 
 
 def test_the_latest_screening_counts_so_a_rescreen_can_lift_or_block_readiness() -> None:
-    lifted = (ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW - timedelta(days=20)),
-              ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=1)),
-              ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
-    blocked = (ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=20)),
-               ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW - timedelta(days=1)),
-               ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW))
+    lifted = (
+        ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW - timedelta(days=20)),
+        ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=1)),
+        ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW),
+    )
+    blocked = (
+        ScreeningFact(SURVIVOR, ScreeningOutcome.ready, NOW - timedelta(days=20)),
+        ScreeningFact(SURVIVOR, ScreeningOutcome.not_yet, NOW - timedelta(days=1)),
+        ScreeningFact(RESPONSIBLE, ScreeningOutcome.ready, NOW),
+    )
     assert _codes(ready_facts(screenings=lifted)) == []
     assert _codes(ready_facts(screenings=blocked)) == ["not_ready"]
 
 
-@pytest.mark.parametrize(("level", "at_medium", "needs_plan"), [
-    (RiskLevel.low, True, False), (RiskLevel.medium, False, False), (RiskLevel.medium, True, True),
-    (RiskLevel.high, False, True),
-])
+@pytest.mark.parametrize(
+    ("level", "at_medium", "needs_plan"),
+    [
+        (RiskLevel.low, True, False),
+        (RiskLevel.medium, False, False),
+        (RiskLevel.medium, True, True),
+        (RiskLevel.high, False, True),
+    ],
+)
 def test_a_safety_plan_is_needed_at_high_risk_and_at_medium_when_the_program_says(
     level: RiskLevel, at_medium: bool, needs_plan: bool
 ) -> None:
@@ -146,8 +194,10 @@ def test_a_safety_plan_is_needed_at_high_risk_and_at_medium_when_the_program_say
 
 
 def test_a_lower_reassessment_after_a_critical_one_lifts_the_block() -> None:
-    history = (AssessmentFact(SURVIVOR, RiskLevel.critical, NOW - timedelta(days=3)),
-               AssessmentFact(SURVIVOR, RiskLevel.low, NOW - timedelta(days=1)))
+    history = (
+        AssessmentFact(SURVIVOR, RiskLevel.critical, NOW - timedelta(days=3)),
+        AssessmentFact(SURVIVOR, RiskLevel.low, NOW - timedelta(days=1)),
+    )
     assert _codes(ready_facts(assessments=history)) == []
 
 
@@ -183,15 +233,18 @@ def test_consent_given_again_after_withdrawal_lifts_the_pause() -> None:
 
 
 def test_a_reviewed_urgent_concern_and_a_non_urgent_one_do_not_pause() -> None:
-    facts = ready_facts(concerns=(ConcernFact(1, urgent=True, reviewed=True), ConcernFact(2, urgent=False,
-                                                                                          reviewed=False)))
+    facts = ready_facts(
+        concerns=(ConcernFact(1, urgent=True, reviewed=True), ConcernFact(2, urgent=False, reviewed=False))
+    )
     assert pause_reasons(facts) == []
 
 
 def test_an_interpreter_among_the_attendees_meets_the_interpreter_need() -> None:
     interpreter = ParticipantFact(INTERPRETER, ParticipantRole.interpreter, "Ines", False)
-    facts = ready_facts(participants=_people(interpreter, survivor_needs_interpreter=True),
-                        consents=_consents(SURVIVOR, RESPONSIBLE, INTERPRETER))
+    facts = ready_facts(
+        participants=_people(interpreter, survivor_needs_interpreter=True),
+        consents=_consents(SURVIVOR, RESPONSIBLE, INTERPRETER),
+    )
     assert _codes(facts) == []
     assert "interpreter_missing" in _codes(facts, attendees={SURVIVOR, RESPONSIBLE})
 
@@ -204,8 +257,13 @@ def test_only_the_attendees_need_consent() -> None:
 
 
 def test_every_condition_links_to_where_it_is_fixed() -> None:
-    facts = ready_facts(screenings=(), acknowledgements=(), assessments=(), consents=(),
-                        participants=_people(survivor_needs_interpreter=True))
+    facts = ready_facts(
+        screenings=(),
+        acknowledgements=(),
+        assessments=(),
+        consents=(),
+        participants=_people(survivor_needs_interpreter=True),
+    )
     assert all(c.fix_path and c.fix_path.startswith("/cases/7/") for c in conference_conditions(facts))
 
 

@@ -80,7 +80,9 @@ def world(engine: Engine):  # type: ignore[no-untyped-def]
 
 def _queue(engine: Engine, **fields) -> int:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        row = Notification(**({"kind": "test", "subject": "Case 2026-0001: consent withdrawn", "body": "Body"} | fields))
+        row = Notification(
+            **({"kind": "test", "subject": "Case 2026-0001: consent withdrawn", "body": "Body"} | fields)
+        )
         session.add(row)
         session.commit()
         return row.id  # type: ignore[return-value]
@@ -121,8 +123,12 @@ def test_a_due_message_to_a_facilitator_arrives_once(engine, world, inbox) -> No
 
 def test_a_message_not_yet_due_waits(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
     handler, port = inbox
-    _queue(engine, program_id=world["program"].id, recipient_user_id=world["facilitator"].id,
-           due_at=NOON_MADRID + timedelta(hours=1))
+    _queue(
+        engine,
+        program_id=world["program"].id,
+        recipient_user_id=world["facilitator"].id,
+        due_at=NOON_MADRID + timedelta(hours=1),
+    )
     assert _drain(engine, port, at=NOON_MADRID).sent == []
     assert handler.messages == []
 
@@ -146,8 +152,17 @@ def test_no_email_to_a_participant_without_recorded_preferences(engine, world, i
 
 def test_quiet_hours_delay_the_message_until_they_end(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
     handler, port = inbox
-    _prefs(engine, world["survivor"].id, world["program"].id, channel=ContactChannel.email, email="rosa@example.org",
-           quiet_hours_start="21:00", quiet_hours_end="08:30", discreet=False, others_may_see_messages=False)
+    _prefs(
+        engine,
+        world["survivor"].id,
+        world["program"].id,
+        channel=ContactChannel.email,
+        email="rosa@example.org",
+        quiet_hours_start="21:00",
+        quiet_hours_end="08:30",
+        discreet=False,
+        others_may_see_messages=False,
+    )
     nid = _queue(engine, program_id=world["program"].id, recipient_participant_id=world["survivor"].id)
     late_evening = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 23:30 in Madrid
     assert _drain(engine, port, at=late_evening).deferred == [nid]
@@ -160,10 +175,20 @@ def test_quiet_hours_delay_the_message_until_they_end(engine, world, inbox) -> N
 
 def test_a_participant_who_asked_for_discretion_gets_a_neutral_subject(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
     handler, port = inbox
-    _prefs(engine, world["survivor"].id, world["program"].id, channel=ContactChannel.email, email="rosa@example.org",
-           discreet=True)
-    _queue(engine, program_id=world["program"].id, recipient_participant_id=world["survivor"].id,
-           subject="Your restorative justice conference about trafficking")
+    _prefs(
+        engine,
+        world["survivor"].id,
+        world["program"].id,
+        channel=ContactChannel.email,
+        email="rosa@example.org",
+        discreet=True,
+    )
+    _queue(
+        engine,
+        program_id=world["program"].id,
+        recipient_participant_id=world["survivor"].id,
+        subject="Your restorative justice conference about trafficking",
+    )
     _drain(engine, port, at=NOON_MADRID)
     subject = handler.messages[0]["Subject"].lower()
     assert "restorative" not in subject and "trafficking" not in subject
@@ -192,8 +217,10 @@ def test_after_the_last_retry_the_message_is_marked_failed(engine, world, inbox)
 
 def test_two_workers_draining_together_send_each_message_exactly_once(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
     handler, port = inbox
-    ids = [_queue(engine, program_id=world["program"].id, recipient_user_id=world["facilitator"].id, body=f"n{i}")
-           for i in range(60)]
+    ids = [
+        _queue(engine, program_id=world["program"].id, recipient_user_id=world["facilitator"].id, body=f"n{i}")
+        for i in range(60)
+    ]
     barrier = threading.Barrier(2)
     reports = {}
 

@@ -1,0 +1,114 @@
+"""Reads for the portal pages and API: a participant's links, their own consents, their own status."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from app.auth.models import User
+from app.conferences.models import Case, Participant
+from app.conferences.queries import case_facts
+from app.conferences.rules import derive_journey
+from app.config import get_settings
+from app.db import utcnow
+from app.portal.models import PortalLink, PortalSession
+from app.portal.rules import LinkState, PortalStatus, link_state, link_usable, portal_status
+from app.portal.text import DEFAULT_LANGUAGE, portal_language
+from app.programs.models import Program
+from app.safety.consent import latest_consents
+from app.safety.models import Consent, ConsentScope
+from app.security import token_digest
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    link: PortalLink
+    issued_by: User | None
+    state: LinkState
+
+    @property
+    def can_revoke(self) -> bool:
+        """Revoking matters while the link could still open the portal, or its session is still open."""
+        return self.state in (LinkState.waiting, LinkState.in_use)
+
+
+def list_portal_links(session: Session, *, participant: Participant) -> list[LinkRow]:
+    """Every link issued for the participant, newest first, with who issued it and its state. No tokens."""
+    rows = session.exec(
+        select(PortalLink, User)
+        .join(User, col(User.id) == PortalLink.issued_by_id, isouter=True)
+        .where(PortalLink.participant_id == participant.id)
+        .order_by(col(PortalLink.issued_at).desc(), col(PortalLink.id).desc())
+    ).all()
+    now = utcnow()
+    idle_since = now - timedelta(minutes=get_settings().session_idle_minutes)
+    open_links = set(
+        session.exec(
+            select(PortalSession.link_id).where(
+                col(PortalSession.link_id).in_([link.id for link, _ in rows]),
+                col(PortalSession.revoked_at).is_(None),
+                col(PortalSession.expires_at) > now,
+                col(PortalSession.last_seen_at) > idle_since,
+            )
+        ).all()
+    )
+    return [LinkRow(link, user, link_state(link, now=now, session_open=link.id in open_links)) for link, user in rows]
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    scope: ConsentScope
+    state: str  # "missing", "active" or "withdrawn"
+    consent: Consent | None
+
+
+def own_consents(session: Session, *, participant: Participant) -> list[ConsentRow]:
+    """The participant's own consent to each scope, in the order the portal lists them."""
+    latest = latest_consents(session, participant=participant)
+    rows = []
+    for scope in ConsentScope:
+        consent = latest.get(scope)
+        state = "missing" if consent is None else ("withdrawn" if consent.withdrawn_at else "active")
+        rows.append(ConsentRow(scope, state, consent))
+    return rows
+
+
+def own_consent(session: Session, *, participant: Participant, scope: ConsentScope) -> ConsentRow:
+    """The participant's own consent to one scope."""
+    return next(row for row in own_consents(session, participant=participant) if row.scope == scope)
+
+
+def own_status(session: Session, *, participant: Participant) -> PortalStatus:
+    """Where the person is in the process, from their case's records, told only in terms of their own choices."""
+    case = session.get(Case, participant.case_id)
+    assert case is not None
+    facts = case_facts(session, case=case)
+    return portal_status(facts, derive_journey(facts), participant_id=participant.id)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class LinkPreview:
+    """What the page behind a sign-in link may know before it is used: whether it works, and for whom to speak."""
+
+    usable: bool
+    language: str
+    exit_url: str | None
+
+
+def find_portal_link(session: Session, *, token: str) -> PortalLink | None:
+    """The link a token belongs to, used or not, found by the token's digest."""
+    return session.exec(select(PortalLink).where(PortalLink.token_hash == token_digest(token))).first()
+
+
+def preview_link(session: Session, *, token: str) -> LinkPreview:
+    """Read-only look at a link: a GET, or a link-preview bot, changes nothing. Unknown links tell nothing."""
+    link = find_portal_link(session, token=token)
+    if link is None:
+        return LinkPreview(False, DEFAULT_LANGUAGE, None)
+    participant = session.get(Participant, link.participant_id)
+    program = session.get(Program, link.program_id)
+    return LinkPreview(
+        link_usable(link, now=utcnow()),
+        portal_language(participant.preferred_language if participant else None),
+        program.quick_exit_url if program else None,
+    )

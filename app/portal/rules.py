@@ -1,0 +1,94 @@
+"""What the portal tells a person about where they are, from their own case facts. Pure functions.
+
+The portal speaks only of the signed-in person's own choices. When the case is paused for a
+reason that is not theirs (the other party withdrew, a safety concern), it says only that the
+facilitator is getting ready: the reason belongs to someone else.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from app.conferences.rules import CaseFacts, Journey, Step
+from app.portal.models import PortalLink
+from app.safety.models import ConsentScope
+from app.safety.rules import PARTICIPATION_SCOPES, consent_state
+
+PREPARING = "Your facilitator is getting ready. Nothing will be scheduled without your OK."
+READY = (
+    "Getting ready is done. Your facilitator will talk with you about a date. Nothing will be scheduled without "
+    "your OK."
+)
+STOPPED = "You said stop. The process is paused. Nothing will happen unless you say yes again."
+NEXT_CHOICES = "Next: read the information sheet. Then tell us your choices."
+NEXT_MEET = "Next: your facilitator will contact you to meet and talk."
+NEXT_DATE = "Next: your facilitator will contact you about a date."
+NEXT_AGAIN = "If you change your mind, you can say yes again on the page Your choices."
+
+# The four steps the portal shows, and which journey stages fall in each.
+PORTAL_STEPS: tuple[tuple[str, str], ...] = (
+    ("Getting ready", "You meet your facilitator on your own."),
+    ("The meeting", "If you both say yes, you meet and talk, with a facilitator."),
+    ("The agreement", "You may agree on what will be done to repair the harm."),
+    ("Follow-up", "We check that the agreement is kept."),
+)
+_STEP_OF_STAGE = {
+    Step.referral: 0,
+    Step.preparation: 0,
+    Step.ready: 1,
+    Step.conference_scheduled: 1,
+    Step.conference_held: 2,
+    Step.agreement_drafted: 2,
+    Step.survivor_review: 2,
+    Step.signing: 2,
+    Step.signed: 3,
+    Step.monitoring: 3,
+    Step.completed: 3,
+}
+
+
+@dataclass(frozen=True)
+class PortalStatus:
+    """Where the person is, in plain words (English keys of app/portal/text.py), and the current step."""
+
+    now: str
+    next: str
+    step: int
+    stopped: bool
+
+
+def portal_status(facts: CaseFacts, journey: Journey, *, participant_id: int) -> PortalStatus:
+    """The home page's 'where are you now' and 'what happens next', for one participant."""
+    step = _STEP_OF_STAGE[journey.stage]
+    own = {scope: consent_state(facts.consents, participant_id=participant_id, scope=scope) for scope in ConsentScope}
+    if any(own[scope] == "withdrawn" for scope in PARTICIPATION_SCOPES):
+        return PortalStatus(STOPPED, NEXT_AGAIN, step, stopped=True)
+    if journey.stage == Step.ready:
+        return PortalStatus(READY, NEXT_DATE, step, stopped=False)
+    if own[ConsentScope.conference] == "missing":
+        return PortalStatus(PREPARING, NEXT_CHOICES, step, stopped=False)
+    return PortalStatus(PREPARING, NEXT_MEET, step, stopped=False)
+
+
+class LinkState(StrEnum):
+    waiting = "waiting"
+    in_use = "in_use"
+    used = "used"
+    expired = "expired"
+    revoked = "revoked"
+
+
+def link_state(link: PortalLink, *, now: datetime, session_open: bool) -> LinkState:
+    """A link's state for the facilitator's list: waiting to be opened, in use, used, expired or revoked."""
+    if link.revoked_at is not None:
+        return LinkState.revoked
+    if link.used_at is not None:
+        return LinkState.in_use if session_open else LinkState.used
+    if now >= link.expires_at:
+        return LinkState.expired
+    return LinkState.waiting
+
+
+def link_usable(link: PortalLink | None, *, now: datetime) -> bool:
+    """A link opens the portal only once, before it expires, and only if no one revoked it."""
+    return link is not None and link.used_at is None and link.revoked_at is None and now < link.expires_at

@@ -1,0 +1,235 @@
+"""The portal's words, in plain language, and their translations.
+
+Portal pages are for survivors and responsible parties, not for staff: short sentences at about a
+6th-8th grade reading level. The English text is the key; a language is offered only when every
+portal string has a translation (tests/portal/test_text.py checks the templates against this file),
+so a page never mixes languages under one `lang` attribute.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.safety.models import ConsentScope
+from app.safety.sheets import InformationSheet
+
+DEFAULT_LANGUAGE = "en"
+
+# Plain-language names and explanations of each consent scope, in the order the portal lists them.
+SCOPE_TITLES: dict[ConsentScope, str] = {
+    ConsentScope.contact: "Contact from the program",
+    ConsentScope.preparation: "Getting ready with your facilitator",
+    ConsentScope.conference: "Taking part in the meeting",
+    ConsentScope.share_information: "Sharing what you told us",
+    ConsentScope.support_person: "A support person with you",
+    ConsentScope.progress_updates: "News about the agreement",
+}
+SCOPE_EXPLANATIONS: dict[ConsentScope, str] = {
+    ConsentScope.contact: "Your facilitator can call or write to you, in the way you chose.",
+    ConsentScope.preparation: "You meet your facilitator on your own. You talk about the process and what you want.",
+    ConsentScope.conference: (
+        "You and the other person meet and talk, with a facilitator. It only happens if you both say yes."
+    ),
+    ConsentScope.share_information: (
+        "Your facilitator may tell the other person some things you said. Only the things you agree to."
+    ),
+    ConsentScope.support_person: "Someone you trust can be with you at meetings.",
+    ConsentScope.progress_updates: "If there is an agreement, we tell you how it is going.",
+}
+
+# Messages the portal's routes show (flash messages and error pages).
+SAID_YES = "You said yes."
+ALREADY_YES = "You already said yes to this."
+NOTHING_TO_STOP = "You have not said yes to this, so there is nothing to stop."
+PAGE_EXPIRED = "This page has expired. Go back, reload the page and try again."
+PAGE_NOT_FOUND = "We could not find this page."
+NOT_UNDERSTOOD = "We did not understand this request. Go back and try again."
+
+# Spanish as the information sheets write it: "usted", and "su facilitador".
+SPANISH: dict[str, str] = {
+    # layout and quick exit
+    "Quick exit": "Salida rápida",
+    "Skip to main content": "Ir al contenido principal",
+    "Your page": "Su página",
+    "Menu": "Menú",
+    "Home": "Inicio",
+    "Information": "Información",
+    "Your choices": "Sus decisiones",
+    "Sign out": "Cerrar sesión",
+    "This page is private. Close it when you are done.": "Esta página es privada. Ciérrela cuando termine.",
+    # home
+    "Hello, {name}.": "Hola, {name}.",
+    "What is this?": "¿Qué es esto?",
+    "This page is about a restorative justice process.": "Esta página es sobre un proceso de justicia restaurativa.",
+    "In this process, the person who was harmed and the person who caused the harm can talk. "
+    "A trained facilitator helps them.": "En este proceso, la persona que sufrió el daño y la persona que lo causó "
+    "pueden hablar. Un facilitador con formación les ayuda.",
+    "It only happens if everyone agrees. You can stop at any time.": "Solo pasa si todos están de acuerdo. "
+    "Puede parar en cualquier momento.",
+    "Where are you now?": "¿En qué punto está?",
+    "What happens next?": "¿Qué pasa después?",
+    "You are here": "Usted está aquí",
+    "Done": "Hecho",
+    "Getting ready": "Prepararse",
+    "You meet your facilitator on your own.": "Se reúne a solas con su facilitador.",
+    "The meeting": "La reunión",
+    "If you both say yes, you meet and talk, with a facilitator.": "Si los dos dicen que sí, se reúnen y hablan, "
+    "con un facilitador.",
+    "The agreement": "El acuerdo",
+    "You may agree on what will be done to repair the harm.": "Pueden acordar qué se hará para reparar el daño.",
+    "Follow-up": "Seguimiento",
+    "We check that the agreement is kept.": "Comprobamos que se cumple el acuerdo.",
+    "Read the information sheet": "Lea la hoja de información",
+    "See and change your choices": "Vea y cambie sus decisiones",
+    "Need to leave fast?": "¿Necesita salir rápido?",
+    "Press Quick exit at the top of the page, or the Esc key. It opens another website.": "Pulse Salida rápida, "
+    "arriba en la página, o la tecla Esc. Se abre otra página web.",
+    # status
+    "Your facilitator is getting ready. Nothing will be scheduled without your OK.": "Su facilitador está "
+    "preparando todo. No se programará nada sin su permiso.",
+    "Getting ready is done. Your facilitator will talk with you about a date. Nothing will be scheduled "
+    "without your OK.": "La preparación está hecha. Su facilitador hablará con usted sobre una fecha. "
+    "No se programará nada sin su permiso.",
+    "You said stop. The process is paused. Nothing will happen unless you say yes again.": "Usted dijo que quiere "
+    "parar. El proceso está en pausa. No pasará nada a menos que vuelva a decir que sí.",
+    "Next: read the information sheet. Then tell us your choices.": "Lo siguiente: lea la hoja de información. "
+    "Después díganos sus decisiones.",
+    "Next: your facilitator will contact you to meet and talk.": "Lo siguiente: su facilitador le contactará "
+    "para reunirse y hablar.",
+    "Next: your facilitator will contact you about a date.": "Lo siguiente: su facilitador le contactará sobre "
+    "una fecha.",
+    "If you change your mind, you can say yes again on the page Your choices.": "Si cambia de opinión, puede "
+    "volver a decir que sí en la página Sus decisiones.",
+    # information sheet
+    "Version {version}.": "Versión {version}.",
+    "When you have read this, go to Your choices.": "Cuando lo haya leído, vaya a Sus decisiones.",
+    # choices
+    "You decide. You can say yes or stop for each one. You can change your mind at any time.": "Usted decide. "
+    "Puede decir que sí o parar en cada una. Puede cambiar de opinión en cualquier momento.",
+    "Before you say yes, read the information sheet.": "Antes de decir que sí, lea la hoja de información.",
+    "You have not said yes.": "No ha dicho que sí.",
+    "You said yes on {date}.": "Dijo que sí el {date}.",
+    "You said stop on {date}.": "Dijo que quiere parar el {date}.",
+    "Yes, I agree": "Sí, estoy de acuerdo",
+    "Say yes again": "Volver a decir que sí",
+    "I want to stop": "Quiero parar",
+    "You said yes.": "Dijo que sí.",
+    "You already said yes to this.": "Ya dijo que sí a esto.",
+    "You have not said yes to this, so there is nothing to stop.": "No ha dicho que sí a esto, así que no hay "
+    "nada que parar.",
+    # withdraw
+    "Do you want to stop?": "¿Quiere parar?",
+    "You are about to stop: {title}.": "Va a parar: {title}.",
+    "It is OK to stop. You can stop at any time. There is no penalty for stopping.": "Está bien parar. Puede "
+    "parar en cualquier momento. Parar no tiene ninguna sanción.",
+    "Your facilitator will be told. The process will be paused.": "Se lo diremos a su facilitador. El proceso "
+    "quedará en pausa.",
+    "Your facilitator will see your choice.": "Su facilitador verá su decisión.",
+    "You can say yes again later if you want.": "Si quiere, puede volver a decir que sí más adelante.",
+    "Do you want to tell your facilitator why? You do not have to.": "¿Quiere decirle a su facilitador por qué? "
+    "No tiene que hacerlo.",
+    "Yes, stop": "Sí, parar",
+    "No, go back": "No, volver",
+    # stopped
+    "You said stop": "Usted dijo que quiere parar",
+    "You stopped: {title}.": "Ha parado: {title}.",
+    "The process is paused. Nothing will be scheduled without your OK.": "El proceso está en pausa. No se "
+    "programará nada sin su permiso.",
+    "Your facilitator will be told.": "Se lo diremos a su facilitador.",
+    "We will not do this any more.": "Ya no haremos esto.",
+    "Go to your page": "Ir a su página",
+    # entering and leaving
+    "Your private page": "Su página privada",
+    "This link opens your private page. It works one time only.": "Este enlace abre su página privada. Funciona "
+    "una sola vez.",
+    "Open it when you are somewhere safe, where no one can see your screen.": "Ábrala cuando esté en un lugar "
+    "seguro, donde nadie pueda ver su pantalla.",
+    "Open my page": "Abrir mi página",
+    "This link does not work any more": "Este enlace ya no funciona",
+    "Please ask your facilitator for a new link.": "Pida un enlace nuevo a su facilitador.",
+    "A link works one time only, and only for a short time. This keeps your page private.": "Un enlace funciona "
+    "una sola vez, y solo por poco tiempo. Así su página sigue siendo privada.",
+    "Your page is closed": "Su página está cerrada",
+    "To open it again, ask your facilitator for a new link.": "Para abrirla otra vez, pida un enlace nuevo a su "
+    "facilitador.",
+    # errors
+    "Something is not right": "Algo no está bien",
+    "We could not find this page.": "No encontramos esta página.",
+    "This page has expired. Go back, reload the page and try again.": "Esta página ha caducado. Vuelva atrás, "
+    "recargue la página e inténtelo otra vez.",
+    "We did not understand this request. Go back and try again.": "No entendimos esta petición. Vuelva atrás e "
+    "inténtelo otra vez.",
+    # scope titles and explanations
+    "Contact from the program": "Contacto del programa",
+    "Your facilitator can call or write to you, in the way you chose.": "Su facilitador puede llamarle o "
+    "escribirle, de la forma que usted eligió.",
+    "Getting ready with your facilitator": "Prepararse con su facilitador",
+    "You meet your facilitator on your own. You talk about the process and what you want.": "Se reúne a solas "
+    "con su facilitador. Hablan sobre el proceso y sobre lo que usted quiere.",
+    "Taking part in the meeting": "Participar en la reunión",
+    "You and the other person meet and talk, with a facilitator. It only happens if you both say yes.": "Usted y "
+    "la otra persona se reúnen y hablan, con un facilitador. Solo pasa si los dos dicen que sí.",
+    "Sharing what you told us": "Compartir lo que nos contó",
+    "Your facilitator may tell the other person some things you said. Only the things you agree to.": "Su "
+    "facilitador puede contarle a la otra persona algunas cosas que usted dijo. Solo las que usted acepte.",
+    "A support person with you": "Una persona de apoyo con usted",
+    "Someone you trust can be with you at meetings.": "Alguien de su confianza puede estar con usted en las reuniones.",
+    "News about the agreement": "Noticias sobre el acuerdo",
+    "If there is an agreement, we tell you how it is going.": "Si hay un acuerdo, le contamos cómo va.",
+}
+# Shown only in English, to someone whose language has no translation yet.
+NO_TRANSLATION_NOTE = "This page is in English. If you need another language, ask your facilitator for an interpreter."
+ENGLISH_ONLY = frozenset({NO_TRANSLATION_NOTE})
+
+TRANSLATIONS: dict[str, dict[str, str]] = {"es": SPANISH}
+LANGUAGES: tuple[str, ...] = (DEFAULT_LANGUAGE, *TRANSLATIONS)
+
+MONTHS = {
+    "en": ("January February March April May June July August September October November December").split(),
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+}
+
+Translate = Callable[..., str]
+
+
+def portal_language(preferred: str | None) -> str:
+    """The language the portal speaks to a person: theirs when a translation exists, else English."""
+    base = (preferred or "").split("-")[0].lower()
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def translator(language: str) -> Translate:
+    """`_("English text", name=value)`: the text in `language`, with the values filled in."""
+    table = TRANSLATIONS.get(language, {})
+
+    def translate(text: str, **values: object) -> str:
+        translated = table.get(text, text)
+        return translated.format(**values) if values else translated
+
+    return translate
+
+
+def long_date(value: datetime, *, language: str, timezone: str = "UTC") -> str:
+    """A date people read easily, in their language and the program's time zone: 21 November 2026."""
+    local = value.astimezone(ZoneInfo(timezone))
+    month = MONTHS.get(language, MONTHS[DEFAULT_LANGUAGE])[local.month - 1]
+    if language == "es":
+        return f"{local.day} de {month} de {local.year}"
+    return f"{local.day} {month} {local.year}"
+
+
+def sheet_blocks(sheet: InformationSheet) -> list[tuple[str, str | list[str]]]:
+    """The sheet's paragraphs as blocks to show: ("h2", text), ("ul", [items]) or ("p", text).
+
+    Sheets are plain text with two Markdown habits: '## ' starts a heading, '- ' starts a list item.
+    """
+    blocks: list[tuple[str, str | list[str]]] = []
+    for paragraph in sheet.paragraphs:
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        if len(lines) == 1 and lines[0].startswith("#"):
+            blocks.append(("h2", lines[0].lstrip("#").strip()))
+        elif lines and all(line.startswith(("- ", "* ")) for line in lines):
+            blocks.append(("ul", [line[2:].strip() for line in lines]))
+        else:
+            blocks.append(("p", " ".join(lines)))
+    return blocks
