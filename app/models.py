@@ -2,7 +2,16 @@
 
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import AuthSession, LoginAttempt, PersonalAccessToken, SetupToken, User
-from app.conferences.models import Acknowledgement, Case, CaseFacilitator, Participant, Screening
+from app.conferences.models import (
+    Acknowledgement,
+    Case,
+    CaseFacilitator,
+    CaseSession,
+    Participant,
+    Screening,
+    SessionAttendee,
+    SessionFacilitator,
+)
 from app.notifications.models import Notification
 from app.portal.models import PortalLink, PortalSession
 from app.programs.models import Program
@@ -24,6 +33,9 @@ __all__ = [
     "AuthSession",
     "Case",
     "CaseFacilitator",
+    "CaseSession",
+    "SessionAttendee",
+    "SessionFacilitator",
     "LoginAttempt",
     "Participant",
     "PersonalAccessToken",

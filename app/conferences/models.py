@@ -117,3 +117,62 @@ class Acknowledgement(SQLModel, table=True):
     acknowledged_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by_id: int = Field(foreign_key="user_account.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SessionKind(StrEnum):
+    preparation = "preparation"
+    conference = "conference"
+    follow_up = "follow_up"
+
+
+class SessionStatus(StrEnum):
+    scheduled = "scheduled"
+    held = "held"
+    cancelled = "cancelled"
+    on_hold = "on_hold"
+
+
+class CaseSession(SQLModel, table=True):
+    """A preparation meeting, the conference or a follow-up review. Times in UTC."""
+
+    __tablename__ = "case_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    kind: SessionKind = Field(sa_type=sa.String(20))
+    mode: str = Field(max_length=20)  # app.safety.models.SessionMode
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    location: str = Field(default="", max_length=300)
+    room: str | None = Field(default=None, max_length=120)
+    video_link: str | None = Field(default=None, max_length=500)
+    status: SessionStatus = Field(default=SessionStatus.scheduled, sa_type=sa.String(20), index=True)
+    status_reason: str | None = Field(default=None, sa_type=sa.Text)
+    outcome_note: str | None = Field(default=None, sa_type=sa.Text)
+    uid: str = Field(max_length=120, unique=True)
+    sequence: int = 0
+    created_by_id: int = Field(foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SessionAttendee(SQLModel, table=True):
+    """A participant attending a session, with their own arrival, departure and waiting room."""
+
+    __tablename__ = "session_attendee"
+
+    session_id: int = Field(foreign_key="case_session.id", primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", primary_key=True, index=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    arrives_at: datetime = Field(sa_type=UTCDateTime)
+    leaves_at: datetime = Field(sa_type=UTCDateTime)
+    waiting_room: str | None = Field(default=None, max_length=120)
+
+
+class SessionFacilitator(SQLModel, table=True):
+    __tablename__ = "session_facilitator"
+
+    session_id: int = Field(foreign_key="case_session.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
+    program_id: int = Field(foreign_key="program.id", index=True)

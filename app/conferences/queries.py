@@ -12,11 +12,14 @@ from app.conferences.models import (
     Acknowledgement,
     Case,
     CaseFacilitator,
+    CaseSession,
     HarmType,
     Participant,
     ParticipantRole,
     Screening,
     ScreeningOutcome,
+    SessionKind,
+    SessionStatus,
 )
 from app.conferences.rules import (
     AcknowledgementFact,
@@ -26,6 +29,7 @@ from app.conferences.rules import (
     Journey,
     ParticipantFact,
     ScreeningFact,
+    SessionFact,
     derive_journey,
 )
 from app.db import utcnow
@@ -58,7 +62,7 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
     program = session.get(Program, cases[0].program_id)
     assert program is not None
     participants = participants_of(session, case_ids=ids)  # type: ignore[arg-type]
-    by_case: dict[int, dict[str, list]] = {i: {k: [] for k in ("s", "a", "sa", "c", "sc")} for i in ids}  # type: ignore[misc]
+    by_case: dict[int, dict[str, list]] = {i: {k: [] for k in ("s", "a", "sa", "c", "sc", "ss")} for i in ids}  # type: ignore[misc]
     for row in session.exec(select(Screening).where(col(Screening.case_id).in_(ids))).all():
         by_case[row.case_id]["s"].append(
             ScreeningFact(row.participant_id, ScreeningOutcome(row.outcome), row.completed_at)
@@ -73,6 +77,8 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
         )
     for row in session.exec(select(SafetyConcern).where(col(SafetyConcern.case_id).in_(ids))).all():
         by_case[row.case_id]["sc"].append(ConcernFact(row.id, row.urgent, row.reviewed_at is not None))  # type: ignore[arg-type]
+    for row in session.exec(select(CaseSession).where(col(CaseSession.case_id).in_(ids))).all():
+        by_case[row.case_id]["ss"].append(SessionFact(SessionKind(row.kind), SessionStatus(row.status), row.starts_at))
     with_plan = set(session.exec(select(SafetyPlan.case_id).where(col(SafetyPlan.case_id).in_(ids)).distinct()).all())
     now = utcnow()
     return {
@@ -89,6 +95,7 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
             has_safety_plan=case.id in with_plan,
             consents=tuple(by_case[case.id]["c"]),  # type: ignore[index]
             concerns=tuple(by_case[case.id]["sc"]),  # type: ignore[index]
+            sessions=tuple(by_case[case.id]["ss"]),  # type: ignore[index]
             screening_validity_days=program.screening_validity_days,
             safety_plan_required_at_medium=program.safety_plan_required_at_medium,
         )

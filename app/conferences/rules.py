@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from app.conferences.models import ParticipantRole, ScreeningOutcome
+from app.conferences.models import ParticipantRole, ScreeningOutcome, SessionKind, SessionStatus
 from app.errors import Condition
 from app.safety.models import ConsentScope, RiskLevel
 from app.safety.rules import ConsentFact, consent_state, safety_plan_required, withdrawn_participants
@@ -89,6 +89,13 @@ class ConcernFact:
 
 
 @dataclass(frozen=True)
+class SessionFact:
+    kind: SessionKind
+    status: SessionStatus
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """What the journey and the gates are derived from: the case's own records, already loaded."""
 
@@ -101,6 +108,7 @@ class CaseFacts:
     has_safety_plan: bool = False
     consents: tuple[ConsentFact, ...] = ()
     concerns: tuple[ConcernFact, ...] = ()
+    sessions: tuple[SessionFact, ...] = ()
     screening_validity_days: int = 90
     safety_plan_required_at_medium: bool = False
 
@@ -233,6 +241,33 @@ def _consent_condition(facts: CaseFacts, person: ParticipantFact) -> list[Condit
     return []
 
 
+def preparation_conditions(facts: CaseFacts, attendee_ids: Iterable[int]) -> list[Condition]:
+    """What a preparation meeting or follow-up needs: each attendee's consent to be contacted and to
+    prepare, an interpreter where one is needed, and no safety pause (G3)."""
+    base = f"/cases/{facts.case_id}"
+    wanted = set(attendee_ids)
+    attendees = [p for p in facts.participants if p.id in wanted]
+    conditions = [
+        Condition("case_paused", f"The case is paused: {reason.message}", reason.fix_path)
+        for reason in pause_reasons(facts)
+        if reason.code in ("risk_critical", "safety_concern_open")
+    ]
+    for person in attendees:
+        for scope, words in ((ConsentScope.contact, "being contacted"), (ConsentScope.preparation, "preparation")):
+            state = consent_state(facts.consents, participant_id=person.id, scope=scope)
+            if state != "active":
+                code = "consent_missing" if state == "missing" else "consent_withdrawn"
+                verb = "has not consented to" if state == "missing" else "withdrew consent to"
+                message = f"{_who(person).capitalize()} {verb} {words}."
+                conditions.append(Condition(code, message, f"{base}/consent", person.id))
+    has_interpreter = any(p.role == ParticipantRole.interpreter for p in attendees)
+    for person in attendees:
+        if person.interpreter_needed and not has_interpreter:
+            message = f"{_who(person).capitalize()} needs an interpreter: add one to the session."
+            conditions.append(Condition("interpreter_missing", message, f"{base}/participants/new", person.id))
+    return conditions
+
+
 def conference_conditions(facts: CaseFacts, attendee_ids: Iterable[int] | None = None) -> list[Condition]:
     """G1: every unmet condition for scheduling the conference, each with a stable code.
 
@@ -275,11 +310,25 @@ def conference_conditions(facts: CaseFacts, attendee_ids: Iterable[int] | None =
     return conditions
 
 
+def _scheduling_stage(facts: CaseFacts) -> Step | None:
+    """Past preparation, the stage follows the conference sessions."""
+    conferences = [x for x in facts.sessions if x.kind == SessionKind.conference]
+    if any(x.status == SessionStatus.held for x in conferences):
+        return Step.conference_held
+    if any(x.status in (SessionStatus.scheduled, SessionStatus.on_hold) for x in conferences):
+        return Step.conference_scheduled
+    return None
+
+
 def derive_journey(facts: CaseFacts) -> Journey:
     """The case's stage, each step's state, what blocks the next step, and why it is paused."""
-    blockers = tuple(conference_conditions(facts))
     pauses = tuple(pause_reasons(facts))
-    stage = Step.preparation if blockers else Step.ready
+    stage = _scheduling_stage(facts)
+    if stage is None:
+        blockers = tuple(conference_conditions(facts))
+        stage = Step.preparation if blockers else Step.ready
+    else:
+        blockers = ()
     current = JOURNEY.index(stage)
     steps = []
     for index, step in enumerate(JOURNEY):

@@ -14,5 +14,7 @@ class Program(SQLModel, table=True):
     screening_validity_days: int = Field(default=90)
     safety_plan_required_at_medium: bool = Field(default=False)
     portal_link_hours: int = Field(default=72)
+    travel_buffer_minutes: int = Field(default=30)
+    reminder_lead_hours: str = Field(default="48,4", max_length=60)
     quick_exit_url: str = Field(default="https://www.bbc.com/weather", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

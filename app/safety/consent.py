@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from app.actor import Actor
 from app.audit.service import record_event
 from app.conferences.models import Case, Participant
+from app.conferences.scheduling import cancel_sessions_of_participant
 from app.conferences.service import require_case_writer
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -135,10 +136,14 @@ def withdraw_consent(
 def _on_participation_withdrawn(
     session: Session, *, actor: Actor, participant: Participant, scope: ConsentScope
 ) -> None:
-    """The case is now paused (derived from this withdrawal). Tell the facilitators.
-
-    Scheduling adds here: cancel the person's upcoming sessions with the reason.
-    """
+    """The case is now paused (derived from this withdrawal): cancel the person's upcoming sessions
+    with the reason, and tell the facilitators."""
+    cancel_sessions_of_participant(
+        session,
+        actor=actor,
+        participant=participant,
+        reason=f"Consent withdrawn ({SCOPE_LABELS[scope].lower()}).",
+    )
     case = session.get(Case, participant.case_id)
     assert case is not None
     notify_case_facilitators(

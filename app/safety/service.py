@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 from app.actor import Actor
 from app.audit.service import record_event
 from app.conferences.models import Case, Participant, ParticipantRole
+from app.conferences.scheduling import hold_upcoming_sessions, release_held_sessions
 from app.conferences.service import require_case_writer
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
@@ -96,6 +97,8 @@ def assess_safety(
                 "protocol, and open the case in Mend for details."
             ),
         )
+    else:
+        release_held_sessions(session, actor=actor, case=case)
     return assessment
 
 
@@ -155,6 +158,9 @@ def review_concern(session: Session, *, actor: Actor, concern: SafetyConcern, no
         case_id=concern.case_id,
         detail={"urgent": concern.urgent},
     )
+    case = session.get(Case, concern.case_id)
+    assert case is not None
+    release_held_sessions(session, actor=actor, case=case)
     return concern
 
 
@@ -220,15 +226,7 @@ def record_safety_read(session: Session, *, actor: Actor, case: Case, what: str)
     record_event(session, actor=actor, action=f"{what}.read", entity_type="case", entity_id=case.id, case_id=case.id)
 
 
-def hold_upcoming_sessions(session: Session, *, case: Case, reason: str) -> None:
-    """G3: put the case's upcoming sessions on hold while it is paused for safety.
-
-    Sessions arrive with the scheduling issue, which fills this in (mark each upcoming session
-    of the case as held, with `reason`); until then a case has no sessions to hold.
-    """
-
-
 def _on_safety_pause(session: Session, *, case: Case, kind: str, subject: str, body: str) -> None:
     """The case is now paused (derived from the record just written): hold its sessions, tell its facilitators."""
-    hold_upcoming_sessions(session, case=case, reason=subject)
+    hold_upcoming_sessions(session, case=case, reason="Safety pause: waiting for a facilitator's review.")
     notify_case_facilitators(session, case=case, kind=kind, subject=subject, body=body)
