@@ -40,11 +40,44 @@ class ProgramUpdate(InputModel):
     safety_plan_required_at_medium: bool | None = Field(
         default=None, description="Require a safety plan at medium risk too (it is always required at high)."
     )
+    travel_buffer_minutes: int | None = Field(
+        default=None, ge=0, le=240, description="Time kept free around in-person sessions for travel."
+    )
+    reminder_lead_hours: str | None = Field(
+        default=None, max_length=60, description="Hours before a session that reminders go out, e.g. '48,4'."
+    )
+    portal_link_hours: int | None = Field(default=None, ge=1, le=336, description="How long a portal link works.")
+    quick_exit_url: str | None = Field(
+        default=None, max_length=500, description="The neutral site the portal's quick exit leaves for."
+    )
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else validate_timezone(value)
+
+    @field_validator("reminder_lead_hours")
+    @classmethod
+    def _leads(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            hours = sorted({int(part) for part in value.replace(" ", "").split(",") if part}, reverse=True)
+        except ValueError:
+            raise ValueError("List whole hours separated by commas, such as 48,4.") from None
+        if not hours or any(h < 1 or h > 24 * 14 for h in hours) or len(hours) > 5:
+            raise ValueError("Give one to five lead times between 1 and 336 hours, such as 48,4.")
+        return ",".join(str(h) for h in hours)
+
+    @field_validator("quick_exit_url")
+    @classmethod
+    def _exit_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value.startswith("https://") or any(c.isspace() for c in value):
+            raise ValueError("Use a full https:// address of an everyday site, such as a weather page.")
+        return value
 
 
 class ProgramPublic(BaseModel):
@@ -55,4 +88,8 @@ class ProgramPublic(BaseModel):
     timezone: str
     screening_validity_days: int
     safety_plan_required_at_medium: bool
+    travel_buffer_minutes: int
+    reminder_lead_hours: str
+    portal_link_hours: int
+    quick_exit_url: str
     created_at: datetime
