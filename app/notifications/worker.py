@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
+from app.conferences.invitations import stale_reminder
 from app.conferences.models import Participant
 from app.config import get_settings
 from app.db import utcnow
@@ -138,6 +139,8 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> l
 
 def decide(session: Session, notification: Notification, *, now: datetime) -> Send | Skip | Defer:
     """Where the message goes and with what subject, honouring the recipient's safe-contact preferences."""
+    if (stale := stale_reminder(session, notification)) is not None:
+        return Skip(stale)
     if notification.recipient_user_id is not None:
         user = session.get(User, notification.recipient_user_id)
         if user is None or not user.is_active:
@@ -177,12 +180,16 @@ def build_message(notification: Notification, send: Send) -> EmailMessage:
     message["X-Mend-Notification"] = str(notification.id)
     message.set_content(notification.body)
     if notification.attachment_body is not None:
-        maintype, _, subtype = (notification.attachment_content_type or "text/plain").partition("/")
+        maintype, _, rest = (notification.attachment_content_type or "text/plain").partition("/")
+        subtype, *extra = (part.strip() for part in rest.split(";"))
+        # Keep parameters such as "method=REQUEST": calendar clients need them (RFC 6047).
+        params = dict(part.split("=", 1) for part in extra if "=" in part)
         message.add_attachment(
             notification.attachment_body.encode(),
             maintype=maintype,
-            subtype=subtype.split(";")[0],
+            subtype=subtype,
             filename=notification.attachment_filename or "attachment.txt",
+            params=params,
         )
     return message
 
