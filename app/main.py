@@ -18,7 +18,7 @@ from app.auth import api as auth_api
 from app.auth import views as auth_views
 from app.auth.service import issue_setup_token
 from app.conferences import api as conferences_api
-from app.conferences import preparation_api, preparation_views
+from app.conferences import preparation_api, preparation_views, scheduling_api, scheduling_views
 from app.conferences import views as conferences_views
 from app.config import PROJECT_ROOT, get_settings
 from app.db import get_engine
@@ -71,6 +71,7 @@ def create_app() -> FastAPI:
         programs_views.router,
         conferences_views.router,
         preparation_views.router,
+        scheduling_views.router,
         safety_views.router,
         portal_views.router,
         audit_views.router,
@@ -78,6 +79,7 @@ def create_app() -> FastAPI:
         programs_api.router,
         conferences_api.router,
         preparation_api.router,
+        scheduling_api.router,
         safety_api.router,
         portal_api.router,
         audit_api.router,
@@ -135,8 +137,8 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-def _conditions(conditions: list[Condition]) -> list[dict[str, str]]:
-    return [{"code": c.code, "message": c.message} for c in conditions]
+def _conditions(conditions: list[Condition]) -> list[dict[str, str | int | None]]:
+    return [{"code": c.code, "message": c.message, "participant_id": c.participant_id} for c in conditions]
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -59,11 +59,13 @@ class SessionPlan:
 
 
 def _times(plan: SessionPlan, program: Program) -> tuple[datetime, datetime]:
-    try:
-        starts_at = local_to_utc(plan.day, plan.start, program.timezone, fold=plan.fold)
-        ends_at = local_to_utc(plan.day, plan.end, program.timezone, fold=plan.fold)
-    except LocalTimeError as exc:
-        raise InvalidInput(str(exc), field_errors={"start": str(exc)}) from exc
+    times = []
+    for name, clock in (("start", plan.start), ("end", plan.end)):
+        try:
+            times.append(local_to_utc(plan.day, clock, program.timezone, fold=plan.fold))
+        except LocalTimeError as exc:
+            raise InvalidInput(str(exc), field_errors={name: str(exc)}) from exc
+    starts_at, ends_at = times
     if ends_at <= starts_at:
         raise InvalidInput("The session must end after it starts.", field_errors={"end": "End after the start."})
     if ends_at - starts_at > MAX_SESSION:
@@ -357,6 +359,7 @@ def reschedule_session(
 
 def cancel_session(session: Session, *, actor: Actor, case_session: CaseSession, reason: str) -> CaseSession:
     """Cancel a session with the reason recorded; attendees get a cancellation."""
+    require_case_writer(actor)
     if case_session.status not in ACTIVE:
         raise Conflict(f"This session is already {case_session.status}.")
     if not reason.strip():

@@ -1,0 +1,345 @@
+"""Input and output schemas for sessions, and their translation into the scheduling service's SessionPlan.
+
+Times travel as the program's wall-clock date, start and end ("2027-10-31", "02:30"): that is what a
+facilitator types and what the participants read. The service turns them into UTC.
+"""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.conferences.models import ParticipantRole, SessionKind, SessionStatus
+from app.conferences.scheduling import SessionPlan
+from app.conferences.schemas import FacilitatorPublic
+from app.db import RecordId
+from app.safety.models import SessionMode
+from app.schemas import InputModel
+
+KIND_LABELS = {
+    SessionKind.preparation: "Preparation meeting",
+    SessionKind.conference: "Conference",
+    SessionKind.follow_up: "Follow-up review",
+}
+MODE_LABELS = {
+    SessionMode.in_person: "In person",
+    SessionMode.video: "By video",
+    SessionMode.shuttle: "Shuttle: the parties stay in separate rooms and the facilitator moves between them",
+    SessionMode.letter: "Letter exchange",
+}
+STATUS_LABELS = {
+    SessionStatus.scheduled: "Scheduled",
+    SessionStatus.held: "Held",
+    SessionStatus.cancelled: "Cancelled",
+    SessionStatus.on_hold: "On hold",
+}
+
+
+class RepeatedHour(StrEnum):
+    """On the night the clocks go back, an hour happens twice: which one is meant."""
+
+    first = "first"
+    second = "second"
+
+
+REPEATED_HOUR_LABELS = {
+    RepeatedHour.first: "The first time (before the clocks go back)",
+    RepeatedHour.second: "The second time (after the clocks go back)",
+}
+
+
+def _parse_date(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("Enter the date of the session.")
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("Enter a date such as 2027-03-28.") from None
+    return value
+
+
+def _parse_time(value: Any, what: str) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError(f"Enter the time the session {what}.")
+        try:
+            parsed = dt.time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("Enter a time on the 24-hour clock, such as 09:30 or 14:00.") from None
+        if parsed.tzinfo is not None:
+            raise ValueError("Enter the time as the program's local time, without a time zone.")
+        return parsed
+    return value
+
+
+def _optional_text(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _video_link(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError("Enter the full video link, starting with https://.")
+    return value
+
+
+class _SessionFields(InputModel):
+    """What creating and rescheduling share; every field optional so a reschedule can send only changes."""
+
+    mode: SessionMode | None = None
+    date: dt.date | None = Field(default=None, description="The day, in the program's time zone.")
+    start: dt.time | None = Field(default=None, description="Wall-clock start in the program's time zone (HH:MM).")
+    end: dt.time | None = Field(default=None, description="Wall-clock end in the program's time zone (HH:MM).")
+    repeated_hour: RepeatedHour | None = Field(
+        default=None,
+        description="Only on the night the clocks go back, when the time happens twice: which one is meant.",
+    )
+    attendee_ids: list[RecordId] | None = Field(default=None, max_length=50, description="Participants attending.")
+    facilitator_ids: list[RecordId] | None = Field(
+        default=None, max_length=20, description="Left out: you, if you are assigned to the case, or its facilitators."
+    )
+    location: str | None = Field(default=None, max_length=300, description="Address or place; needed in person.")
+    room: str | None = Field(default=None, max_length=120, description="The meeting room, checked for double booking.")
+    video_link: str | None = Field(default=None, max_length=500)
+    survivor_waiting_room: str | None = Field(default=None, max_length=120)
+    responsible_waiting_room: str | None = Field(
+        default=None, max_length=120, description="The responsible party's waiting room; never shown to the survivor."
+    )
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        return _parse_date(value)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: Any) -> Any:
+        return _parse_time(value, "starts")
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _end(cls, value: Any) -> Any:
+        return _parse_time(value, "ends")
+
+    @field_validator(
+        "location", "room", "video_link", "survivor_waiting_room", "responsible_waiting_room", mode="before"
+    )
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _optional_text(value)
+
+    @field_validator("video_link")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        return _video_link(value)
+
+
+def _fold(choice: RepeatedHour | None) -> int | None:
+    return None if choice is None else (0 if choice == RepeatedHour.first else 1)
+
+
+class SessionCreate(_SessionFields):
+    """A new session, in the program's local time."""
+
+    kind: SessionKind
+    mode: SessionMode = SessionMode.in_person  # type: ignore[assignment]
+    date: dt.date = Field(description="The day, in the program's time zone.")  # type: ignore[assignment]
+    start: dt.time = Field(description="Wall-clock start in the program's time zone (HH:MM).")  # type: ignore[assignment]
+    end: dt.time = Field(description="Wall-clock end in the program's time zone (HH:MM).")  # type: ignore[assignment]
+    attendee_ids: list[RecordId] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
+
+    def to_plan(self) -> SessionPlan:
+        """The scheduling service's plan for this request."""
+        return SessionPlan(
+            kind=self.kind,
+            mode=self.mode,
+            day=self.date,
+            start=self.start,
+            end=self.end,
+            attendee_ids=frozenset(self.attendee_ids),
+            facilitator_ids=frozenset(self.facilitator_ids or ()),
+            location=self.location or "",
+            room=self.room,
+            video_link=self.video_link,
+            survivor_waiting_room=self.survivor_waiting_room,
+            responsible_waiting_room=self.responsible_waiting_room,
+            fold=_fold(self.repeated_hour),
+        )
+
+
+class SessionUpdate(_SessionFields):
+    """Rescheduling: send only what changes; the rest stays as it is. The gate is checked again."""
+
+    def to_plan(self, current: "CurrentSession") -> SessionPlan:
+        """The plan for the session as it will be: these changes over its current values."""
+        changed = self.model_fields_set
+        moved = bool({"date", "start"} & changed)
+        fold = _fold(self.repeated_hour)
+        if fold is None and not moved and current.repeated_hour is not None:
+            fold = _fold(current.repeated_hour)  # keep which of the twice-happening hours it already is
+
+        def pick(name: str) -> Any:
+            value = getattr(self, name)
+            return value if name in changed and value is not None else getattr(current, name)
+
+        def pick_text(name: str) -> Any:
+            return getattr(self, name) if name in changed else getattr(current, name)
+
+        return SessionPlan(
+            kind=current.kind,
+            mode=pick("mode"),
+            day=pick("date"),
+            start=pick("start"),
+            end=pick("end"),
+            attendee_ids=frozenset(pick("attendee_ids")),
+            facilitator_ids=frozenset(pick("facilitator_ids")),
+            location=pick_text("location") or "",
+            room=pick_text("room"),
+            video_link=pick_text("video_link"),
+            survivor_waiting_room=pick_text("survivor_waiting_room"),
+            responsible_waiting_room=pick_text("responsible_waiting_room"),
+            fold=fold,
+        )
+
+
+class CurrentSession(BaseModel):
+    """A stored session in the terms a facilitator edits it: local date and times, ids and rooms."""
+
+    kind: SessionKind
+    mode: SessionMode
+    date: dt.date
+    start: dt.time
+    end: dt.time
+    repeated_hour: RepeatedHour | None
+    attendee_ids: list[int]
+    facilitator_ids: list[int]
+    location: str
+    room: str | None
+    video_link: str | None
+    survivor_waiting_room: str | None
+    responsible_waiting_room: str | None
+
+
+def _repeated(moment: dt.datetime) -> RepeatedHour | None:
+    """Which of a twice-happening hour a local time is, or None when it happens once."""
+    if moment.replace(fold=0).utcoffset() == moment.replace(fold=1).utcoffset():
+        return None
+    return RepeatedHour.second if moment.fold else RepeatedHour.first
+
+
+def current_session(row: Any, tz: str) -> CurrentSession:
+    """The editable values of a stored session (a scheduling_queries.SessionRow) in the program's time."""
+    s = row.case_session
+    zone = ZoneInfo(tz)
+    start, end = s.starts_at.astimezone(zone), s.ends_at.astimezone(zone)
+    rooms = {a.role: a.attendee.waiting_room for a in row.attendees}
+    return CurrentSession(
+        kind=s.kind,
+        mode=s.mode,
+        date=start.date(),
+        start=start.time().replace(tzinfo=None, fold=0),
+        end=end.time().replace(tzinfo=None, fold=0),
+        repeated_hour=_repeated(start),
+        attendee_ids=[a.participant.id for a in row.attendees],
+        facilitator_ids=[u.id for u in row.facilitators],
+        location=s.location,
+        room=s.room,
+        video_link=s.video_link,
+        survivor_waiting_room=rooms.get(ParticipantRole.survivor),
+        responsible_waiting_room=rooms.get(ParticipantRole.responsible_party),
+    )
+
+
+class SessionCancel(InputModel):
+    reason: str = Field(min_length=1, max_length=2_000, description="Why it is cancelled; the attendees are told.")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Give a reason for cancelling.")
+        return value.strip()
+
+
+class SessionHeld(InputModel):
+    outcome_note: str = Field(min_length=1, max_length=10_000, description="A short note on how it went.")
+
+    @field_validator("outcome_note")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Write a short note on how it went.")
+        return value.strip()
+
+
+class AttendeePublic(BaseModel):
+    """One attendee's own times and waiting room: what their invitation says."""
+
+    participant_id: int
+    display_name: str
+    role: ParticipantRole
+    arrives_at: dt.datetime
+    leaves_at: dt.datetime
+    local_arrival: str
+    local_departure: str
+    waiting_room: str | None
+    invitation_url: str
+
+
+class SessionPublic(BaseModel):
+    id: int
+    case_id: int
+    kind: SessionKind
+    mode: SessionMode
+    status: SessionStatus
+    status_reason: str | None
+    outcome_note: str | None
+    starts_at: dt.datetime = Field(description="UTC")
+    ends_at: dt.datetime = Field(description="UTC")
+    timezone: str
+    date: dt.date = Field(description="The day in the program's time zone.")
+    start: str = Field(description="Local start, HH:MM.")
+    end: str = Field(description="Local end, HH:MM.")
+    location: str
+    room: str | None
+    video_link: str | None
+    sequence: int
+    attendees: list[AttendeePublic]
+    facilitators: list[FacilitatorPublic]
+
+
+class WeekSessionPublic(BaseModel):
+    id: int
+    case_id: int
+    case_reference: str
+    kind: SessionKind
+    mode: SessionMode
+    status: SessionStatus
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    start: str
+    end: str
+    room: str | None
+    location: str
+
+
+class WeekDayPublic(BaseModel):
+    date: dt.date
+    sessions: list[WeekSessionPublic]
+
+
+class WeekPublic(BaseModel):
+    """A facilitator's sessions from Monday to Sunday in the program's time zone."""
+
+    start: dt.date
+    end: dt.date
+    timezone: str
+    facilitator: FacilitatorPublic
+    previous_start: dt.date
+    next_start: dt.date
+    days: list[WeekDayPublic]
