@@ -1,5 +1,14 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from app.agreements.models import (
+    Agreement,
+    AgreementDocument,
+    AgreementVersion,
+    Review,
+    Signature,
+    SignatureDecline,
+)
+
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import AuthSession, LoginAttempt, PersonalAccessToken, SetupToken, User
 from app.conferences.models import (
@@ -18,6 +27,12 @@ from app.programs.models import Program
 from app.safety.models import Consent, ContactPreference, SafetyAssessment, SafetyConcern, SafetyPlan
 
 __all__ = [
+    "Agreement",
+    "AgreementDocument",
+    "AgreementVersion",
+    "Review",
+    "Signature",
+    "SignatureDecline",
     "Acknowledgement",
     "Consent",
     "ContactPreference",
