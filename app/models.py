@@ -8,7 +8,6 @@ from app.agreements.models import (
     Signature,
     SignatureDecline,
 )
-
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import AuthSession, LoginAttempt, PersonalAccessToken, SetupToken, User
 from app.conferences.models import (
