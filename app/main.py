@@ -1,8 +1,10 @@
 """The app factory: middleware, error handlers and every router."""
 
+import importlib
 import logging
 import re
 import secrets
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -12,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.agreements import api as agreements_api
+from app.agreements import views as agreements_views
 from app.audit import api as audit_api
 from app.audit import views as audit_views
 from app.auth import api as auth_api
@@ -23,6 +27,8 @@ from app.conferences import views as conferences_views
 from app.config import PROJECT_ROOT, get_settings
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
+from app.portal import agreement_api as portal_agreement_api
+from app.portal import agreement_views as portal_agreement_views
 from app.portal import api as portal_api
 from app.portal import views as portal_views
 from app.programs import api as programs_api
@@ -48,9 +54,16 @@ def announce_setup_link() -> str | None:
     return url
 
 
+def _warm_up_pdf_engine() -> None:
+    # Importing WeasyPrint takes seconds; do it once in the background at start-up, so the request
+    # that seals an agreement does not also pay for it.
+    threading.Thread(target=importlib.import_module, args=("weasyprint",), daemon=True).start()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
     announce_setup_link()
+    _warm_up_pdf_engine()
     yield
 
 
@@ -73,7 +86,9 @@ def create_app() -> FastAPI:
         preparation_views.router,
         scheduling_views.router,
         safety_views.router,
+        agreements_views.router,
         portal_views.router,
+        portal_agreement_views.router,
         audit_views.router,
         auth_api.router,
         programs_api.router,
@@ -81,7 +96,9 @@ def create_app() -> FastAPI:
         preparation_api.router,
         scheduling_api.router,
         safety_api.router,
+        agreements_api.router,
         portal_api.router,
+        portal_agreement_api.router,
         audit_api.router,
     ):
         app.include_router(router)

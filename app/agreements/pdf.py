@@ -1,11 +1,416 @@
-"""Rendering a sealed agreement version to PDF (being built)."""
+"""Rendering a sealed agreement version to PDF/A-3b, with its machine-readable JSON attached.
 
-from sqlmodel import Session
+The PDF is rendered once, when the version is sealed, and stored; downloads serve the stored bytes.
+Rendering is synchronous and CPU-bound: it runs inside the sealing service, never in the event loop.
 
-from app.agreements.models import AgreementVersion
-from app.conferences.models import Case
+What the template sees is an `AgreementView` built here from the version, its signatures and the
+participants' display names. Contact details and signing evidence (IP address, user agent) are never
+loaded, so the template cannot print them even by mistake. Every user-written text reaches the
+template as data, and Jinja escapes it; WeasyPrint's URL fetcher refuses everything outside the
+app's own static files, so nothing is fetched from the network or read from elsewhere on disk.
+"""
+
+import json
+import mimetypes
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import TypeAdapter
+from sqlmodel import Session, col, select
+
+from app.agreements.models import AgreementVersion, Review, ReviewDecision, Signature
+from app.agreements.rules import INTENT_STATEMENT
+from app.agreements.service import signatures_of
+from app.agreements.terms import (
+    ApologyTerm,
+    NoContactTerm,
+    OtherTerm,
+    ProgramAttendanceTerm,
+    RestitutionTerm,
+    ServiceHoursTerm,
+    Term,
+    format_money,
+    term_sentence,
+)
+from app.auth.models import User
+from app.conferences.models import Case, Participant, ParticipantRole
+from app.config import PROJECT_ROOT
+from app.programs.models import Program
+
+STATIC_DIR = (PROJECT_ROOT / "app" / "static").resolve()
+TEMPLATE = "agreements/pdf.html"
+ATTACHMENT_NAME = "agreement.json"
+JSON_FORMAT = "mend.agreement/1"
+
+_TERMS = TypeAdapter(list[Term])
+_env = Environment(
+    loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+    autoescape=select_autoescape(("html",), default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+ROLE_LABELS = {
+    ParticipantRole.survivor: "Survivor",
+    ParticipantRole.responsible_party: "Responsible party",
+    ParticipantRole.supporter: "Supporter",
+    ParticipantRole.community_member: "Community member",
+    ParticipantRole.interpreter: "Interpreter",
+    "facilitator": "Facilitator",
+}
+METHOD_LABELS = {"portal": "in the portal", "in_person": "in person"}
+
+CHECK_PAYMENT = "Payment received, with a receipt reference"
+CHECK_HOURS = "Hours log confirmed by the host organisation"
+CHECK_ATTENDANCE = "Attendance confirmed by the program"
+CHECK_APOLOGY = "Delivery confirmed by the facilitator"
+CHECK_NO_CONTACT = "No breach reported"
+CHECK_OTHER = "Completion confirmed by the facilitator"
+
+
+# --- what the template receives -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyLine:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CommitmentRow:
+    term_number: int
+    what: str
+    due: str
+    due_date: date | None  # None for standing or undated commitments
+    owed_by: str
+    check: str
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    order: int
+    role: str
+    signer: str  # the participant's display name, or the facilitator's name
+    typed_name: str
+    signed_at: str  # in the program's time zone
+    signed_at_utc: str
+    method: str
+    recorded_by: str | None  # the facilitator who recorded an in-person signature of a party
+    bound_to_text: bool
+    evidence: str  # a summary: never the IP address or the user agent itself
+
+
+@dataclass(frozen=True)
+class AcceptanceLine:
+    name: str
+    role: str
+    accepted_at: str
+    via: str
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """Everything the PDF shows. Holds no contact details and no signing evidence by construction."""
+
+    program_name: str
+    timezone: str
+    case_reference: str
+    version_number: int
+    amends_version_number: int | None
+    change_note: str
+    text_sha256: str
+    canonical_text: str
+    sealed_at: str
+    sealed_at_utc: datetime
+    parties: list[PartyLine]
+    terms: list[str]
+    term_data: list[dict]
+    commitments: list[CommitmentRow]
+    signatures: list[SignatureBlock]
+    acceptances: list[AcceptanceLine]
+    intent_statement: str = INTENT_STATEMENT
+
+
+# --- the URL fetcher ----------------------------------------------------------------------------
+
+
+class FetchRefused(ValueError):
+    """WeasyPrint asked for something outside the app's own static files."""
+
+
+class PdfResourceRefused(RuntimeError):
+    """The agreement template referred to a resource the fetcher refused; nothing was rendered."""
+
+
+def static_path(url: str) -> Path:
+    """The file under app/static that a `file:` URL names; anything else is refused."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost") or parts.query:
+        raise FetchRefused(f"Refused to fetch {url!r}: only the app's static files are used.")
+    try:
+        path = Path(url2pathname(unquote(parts.path))).resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise FetchRefused(f"Refused to fetch {url!r}: no such static file.") from exc
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        raise FetchRefused(f"Refused to fetch {url!r}: only the app's static files are used.")
+    return path
+
+
+def _fetcher():  # type: ignore[no-untyped-def]
+    # WeasyPrint is imported lazily: it is heavy, and only sealing needs it.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticFilesOnly(URLFetcher):
+        """Serves files under app/static and raises for everything else (network, other files, data:)."""
+
+        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+            path = static_path(url)
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    # fail_on_errors: a refused fetch stops the rendering, so a sealed PDF never silently lacks a part.
+    return StaticFilesOnly(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=True)
+
+
+# --- building the view --------------------------------------------------------------------------
+
+
+def _long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+def _role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
+
+
+def commitment_rows(terms: list[Term], names: dict[int, str]) -> list[CommitmentRow]:
+    """The follow-up schedule: each instalment or deadline, who owes it, and how completion is checked.
+    Dated rows come first, in date order; undated and standing rows (no contact) follow."""
+    rows: list[CommitmentRow] = []
+    for number, term in enumerate(terms, start=1):
+        who = names.get(term.owed_by, "The responsible party")
+        match term:
+            case ApologyTerm():
+                due = _long_date(term.due_date) if term.due_date else "No date set"
+                what = {"spoken": "Spoken apology", "written": "Written apology"}.get(
+                    term.form, "Letter of apology, through the program"
+                )
+                rows.append(CommitmentRow(number, what, due, term.due_date, who, CHECK_APOLOGY))
+            case RestitutionTerm():
+                count = len(term.instalments)
+                for index, instalment in enumerate(term.instalments, start=1):
+                    amount = format_money(instalment.amount_cents, term.currency)
+                    what = f"Payment of {amount}" if count == 1 else f"Payment {index} of {count}: {amount}"
+                    due_on = instalment.due_date
+                    rows.append(CommitmentRow(number, what, _long_date(due_on), due_on, who, CHECK_PAYMENT))
+            case ServiceHoursTerm():
+                where = f" at {term.where}" if term.where else ""
+                what = f"{term.hours} hours of community service{where}"
+                rows.append(CommitmentRow(number, what, _long_date(term.deadline), term.deadline, who, CHECK_HOURS))
+            case ProgramAttendanceTerm():
+                what = f"{term.sessions} sessions of {term.program_name}"
+                due_on = term.deadline
+                rows.append(CommitmentRow(number, what, _long_date(due_on), due_on, who, CHECK_ATTENDANCE))
+            case NoContactTerm():
+                due = f"Standing, until {_long_date(term.end_date)}" if term.end_date else "Standing, indefinite"
+                rows.append(CommitmentRow(number, "No contact with the survivor", due, None, who, CHECK_NO_CONTACT))
+            case OtherTerm():
+                what = term.text.strip()
+                rows.append(CommitmentRow(number, what, _long_date(term.due_date), term.due_date, who, CHECK_OTHER))
+    dated = sorted((r for r in rows if r.due_date), key=lambda r: (r.due_date, r.term_number))
+    return dated + [r for r in rows if r.due_date is None]
+
+
+def _evidence(signature: Signature) -> str:
+    if signature.ip_address or signature.user_agent:
+        return "Recorded with device details, kept by the program"
+    return "No device details recorded"
+
+
+def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -> AgreementView:
+    """What the PDF of this version shows: display names only, times in the program's time zone."""
+    program = session.get(Program, case.program_id)
+    tz = ZoneInfo(program.timezone if program else "UTC")
+    people = {p.id: p for p in session.exec(select(Participant).where(Participant.case_id == case.id)).all()}
+    names = {pid: p.display_name for pid, p in people.items()}
+    terms = _TERMS.validate_python(version.terms)
+    signatures = signatures_of(session, version=version)
+    user_ids = {s.user_id for s in signatures if s.user_id} | {s.recorded_by_id for s in signatures if s.recorded_by_id}
+    users = {u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()}
+
+    involved = {t.owed_by for t in terms} | {s.participant_id for s in signatures if s.participant_id}
+    parties = [
+        PartyLine(p.display_name, _role_label(p.role))
+        for p in sorted(people.values(), key=lambda p: (p.role != ParticipantRole.survivor, p.id))
+        if p.role in (ParticipantRole.survivor, ParticipantRole.responsible_party) or p.id in involved
+    ]
+    parties += [
+        PartyLine(users.get(s.user_id, "Facilitator"), _role_label(s.signer_role))
+        for s in signatures
+        if s.user_id is not None
+    ]
+
+    blocks = []
+    for order, signature in enumerate(signatures, start=1):
+        signer = names.get(signature.participant_id, "") if signature.participant_id else ""
+        signer = signer or users.get(signature.user_id, "")
+        in_person_for_party = signature.method == "in_person" and signature.participant_id is not None
+        blocks.append(
+            SignatureBlock(
+                order=order,
+                role=_role_label(signature.signer_role),
+                signer=signer,
+                typed_name=signature.typed_name,
+                signed_at=_local(signature.signed_at, tz),
+                signed_at_utc=signature.signed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                method=METHOD_LABELS.get(signature.method, signature.method.replace("_", " ")),
+                recorded_by=users.get(signature.recorded_by_id) if in_person_for_party else None,
+                bound_to_text=signature.text_sha256 == version.text_sha256,
+                evidence=_evidence(signature),
+            )
+        )
+
+    reviews = session.exec(
+        select(Review)
+        .where(Review.version_id == version.id, Review.decision == ReviewDecision.accepted)
+        .order_by(col(Review.created_at), col(Review.id))
+    ).all()
+    acceptances = [
+        AcceptanceLine(
+            names.get(r.participant_id, ""),
+            _role_label(people[r.participant_id].role) if r.participant_id in people else "",
+            _local(r.created_at, tz),
+            "in the portal" if r.via == "portal" else "with a facilitator",
+        )
+        for r in reviews
+        if r.text_sha256 == version.text_sha256
+    ]
+
+    amends = session.get(AgreementVersion, version.amends_version_id) if version.amends_version_id else None
+    sealed = version.sealed_at or version.created_at
+    term_data = []
+    for term, stored in zip(terms, version.terms, strict=True):
+        who = names.get(term.owed_by, "The responsible party")
+        term_data.append(stored | {"owed_by_name": who, "sentence": term_sentence(term, who)})
+    return AgreementView(
+        program_name=program.name if program else "",
+        timezone=str(tz),
+        case_reference=case.reference,
+        version_number=version.number,
+        amends_version_number=amends.number if amends else None,
+        change_note=version.change_note,
+        text_sha256=version.text_sha256,
+        canonical_text=version.canonical_text,
+        sealed_at=_local(sealed, tz),
+        sealed_at_utc=sealed.astimezone(UTC),
+        parties=parties,
+        terms=[d["sentence"] for d in term_data],
+        term_data=term_data,
+        commitments=commitment_rows(terms, names),
+        signatures=blocks,
+        acceptances=acceptances,
+    )
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def agreement_json(view: AgreementView) -> bytes:
+    """The machine-readable agreement attached to the PDF: the terms, the hash and the signatures
+    (without IP addresses or user agents)."""
+    document = {
+        "format": JSON_FORMAT,
+        "program": view.program_name,
+        "case_reference": view.case_reference,
+        "version": view.version_number,
+        "amends_version": view.amends_version_number,
+        "sealed_at": view.sealed_at_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timezone": view.timezone,
+        "sha256": view.text_sha256,
+        "sha256_of": "canonical_text, encoded as UTF-8",
+        "canonical_text": view.canonical_text,
+        "parties": [asdict(p) for p in view.parties],
+        "terms": view.term_data,
+        "commitments": [
+            {
+                "term": r.term_number,
+                "what": r.what,
+                "due_date": r.due_date.isoformat() if r.due_date else None,
+                "due": r.due,
+                "owed_by": r.owed_by,
+                "completion_check": r.check,
+            }
+            for r in view.commitments
+        ],
+        "signatures": [
+            {
+                "order": s.order,
+                "role": s.role,
+                "signer": s.signer,
+                "typed_name": s.typed_name,
+                "signed_at": s.signed_at_utc,
+                "method": s.method,
+                "text_sha256": view.text_sha256 if s.bound_to_text else None,
+                "intent_statement": view.intent_statement,
+            }
+            for s in view.signatures
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def agreement_html(view: AgreementView) -> str:
+    """The agreement as HTML, from templates/agreements/pdf.html (links resolve under app/static)."""
+    return _env.get_template(TEMPLATE).render(a=view)
+
+
+def html_to_pdf(html: str, *, attachment: bytes | None = None, created: datetime | None = None) -> bytes:
+    """HTML to PDF/A-3b with WeasyPrint, fetching only from app/static. Raises PdfResourceRefused
+    when the HTML refers to anything else."""
+    from weasyprint import HTML, Attachment
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = _fetcher()
+    attachments = []
+    if attachment is not None:
+        moment = (created or datetime.now(UTC)).astimezone(UTC)
+        attachments.append(
+            Attachment(
+                string=attachment,
+                name=ATTACHMENT_NAME,
+                description="The agreement in machine-readable form (JSON)",
+                # An alternative representation of the document's content (PDF/A-3 AFRelationship).
+                relationship="Alternative",
+                created=moment,
+                modified=moment,
+                url_fetcher=fetcher,
+            )
+        )
+    try:
+        return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
+            pdf_variant="pdf/a-3b", attachments=attachments, uncompressed_pdf=False
+        )
+    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it into an ordinary error
+        raise PdfResourceRefused(str(exc)) from exc.__cause__
+
+
+def render_view_pdf(view: AgreementView) -> bytes:
+    """The PDF of an agreement view, with its JSON attached."""
+    return html_to_pdf(agreement_html(view), attachment=agreement_json(view), created=view.sealed_at_utc)
 
 
 def render_agreement_pdf(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
     """The sealed version as PDF/A-3b with its machine-readable JSON attached."""
-    raise NotImplementedError("PDF rendering is being built")
+    return render_view_pdf(agreement_view(session, case=case, version=version))

@@ -170,6 +170,8 @@ def save_draft(
         )
     if latest is not None:
         _move(session, version=latest, target=VersionStatus.superseded)
+    # An edit of an amendment is still that amendment: once sealed, it must supersede the sealed version.
+    amends = session.get(AgreementVersion, latest.amends_version_id) if latest and latest.amends_version_id else None
     version = _new_version(
         session,
         actor=actor,
@@ -178,6 +180,7 @@ def save_draft(
         number=(current_number or 0) + 1,
         terms=terms,
         change_note=change_note,
+        amends=amends,
     )
     record_event(
         session,
@@ -200,12 +203,17 @@ def start_amendment(
     agreement = agreement_of(session, case=case)
     latest = latest_version(session, agreement=agreement) if agreement else None
     if latest is None or latest.status != VersionStatus.sealed:
-        raise Conflict("Only a sealed agreement is amended; edit the draft instead.")
+        raise Conflict(
+            "Only a sealed agreement is amended; edit the draft instead.",
+            conditions=[Condition("transition_not_allowed", "Edit the draft: it is not sealed yet.")],
+        )
     if based_on != latest.number:
         raise Conflict(
             "The agreement changed while you were editing it.",
             conditions=[Condition("edit_conflict", "Reload and start again.")],
         )
+    if not terms:
+        raise InvalidInput("Add at least one term.", field_errors={"terms": "Add at least one term."})
     if not change_note.strip():
         message = "Say why the agreement is being amended."
         raise InvalidInput(message, field_errors={"change_note": message})
@@ -269,7 +277,10 @@ def record_review(
     if actor.kind != "participant":
         require_case_writer(actor)
     if participant.role not in (ParticipantRole.survivor, ParticipantRole.responsible_party):
-        raise Conflict("Only the survivor and the responsible party review the agreement.")
+        raise Conflict(
+            "Only the survivor and the responsible party review the agreement.",
+            conditions=[Condition("not_a_signer", "This person does not review or sign this agreement.")],
+        )
     if version.status != VersionStatus.in_review:
         raise Conflict(
             "This version is not open for review.",
@@ -469,6 +480,18 @@ def decline_to_sign(
     if not reason.strip():
         raise InvalidInput("Say why you do not sign.", field_errors={"reason": "Say why you do not sign."})
     signer_key = f"participant:{participant.id}" if participant else FACILITATOR_SIGNER
+    if signer_key not in required_signers(session, case=case):
+        raise Conflict(
+            "Only a person who signs this agreement can decline to sign it.",
+            conditions=[Condition("not_a_signer", "This person is not one of the signers of this agreement.")],
+        )
+    if version.status != VersionStatus.signing:
+        # The table lets a version in review go back to drafting (a review asking for changes), but
+        # only a version open for signature can be declined; sealed and superseded keep their own codes.
+        problems = transition_conditions(VersionStatus(version.status), VersionStatus.changes_requested) or [
+            Condition("not_open_for_signature", "This version is not open for signature.")
+        ]
+        raise Conflict(problems[0].message, conditions=problems)
     _move(session, version=version, target=VersionStatus.changes_requested)
     decline = SignatureDecline(
         program_id=version.program_id,

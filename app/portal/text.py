@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from app.agreements.rules import INTENT_STATEMENT
 from app.safety.models import ConsentScope
 from app.safety.sheets import InformationSheet
 
@@ -44,6 +45,45 @@ NOTHING_TO_STOP = "You have not said yes to this, so there is nothing to stop."
 PAGE_EXPIRED = "This page has expired. Go back, reload the page and try again."
 PAGE_NOT_FOUND = "We could not find this page."
 NOT_UNDERSTOOD = "We did not understand this request. Go back and try again."
+
+# The agreement pages (app/portal/agreement_views.py). The terms themselves are the facilitator's
+# text, bound to its hash, so they are shown as written; only these fixed words are translated.
+# INTENT_STATEMENT (app/agreements/rules.py) is what a signature stores, always in English; its
+# translation is shown beside it.
+ACCEPTED = "Thank you. You accepted the agreement."
+CHANGES_SENT = "Thank you. Your facilitator will read what you would like changed."
+SIGNED = "Thank you. You signed the agreement."
+DECLINED = "Your facilitator will be told that you do not want to sign."
+TYPE_YOUR_NAME = "Type your full name."
+TICK_TO_SIGN = "Tick this box to sign."
+SAY_WHAT_TO_CHANGE = "Say what you would like changed."
+SAY_WHY_NOT = "Say why you do not want to sign."
+TOO_LONG = "This is too long. Please make it shorter."
+TEXT_CHANGED = "The agreement changed after you opened this page. Please read the new text."
+NOT_IN_REVIEW = "This agreement is not waiting for your answer now."
+NOT_FOR_SIGNATURE = "This agreement is not ready to sign now."
+ALREADY_SIGNED = "You already signed this agreement."
+NOT_POSSIBLE = "This could not be done now. Please read the page again."
+# Where the person is with the agreement (app/portal/agreement_queries.AgreementStep), for the API.
+AGREEMENT_STEPS: dict[str, str] = {
+    "nothing": "Your facilitator is writing the agreement. You will read it here before anyone signs.",
+    "review": "Take your time. Then choose: accept it, or ask for changes. Nothing is signed yet.",
+    "reviewed": "Next: when it is accepted, your facilitator will ask everyone to sign it.",
+    "changes_asked": "Your facilitator will read your comment and change the agreement. You will read the new version "
+    "here.",
+    "declined": "Your facilitator will talk with you about what to do next.",
+    "accepted": "Next: your facilitator will ask everyone to sign it.",
+    "sign": "Read it again before you sign. You do not have to sign.",
+    "signed": "You signed this agreement.",
+    "sealed": "Signed by everyone",
+}
+# A refused step's condition codes (app/agreements/rules.py and service.py), in plain words.
+REFUSALS: dict[str, str] = {
+    "text_changed": TEXT_CHANGED,
+    "not_in_review": NOT_IN_REVIEW,
+    "not_open_for_signature": NOT_FOR_SIGNATURE,
+    "already_signed": ALREADY_SIGNED,
+}
 
 # Spanish as the information sheets write it: "usted", and "su facilitador".
 SPANISH: dict[str, str] = {
@@ -159,6 +199,83 @@ SPANISH: dict[str, str] = {
     "recargue la página e inténtelo otra vez.",
     "We did not understand this request. Go back and try again.": "No entendimos esta petición. Vuelva atrás e "
     "inténtelo otra vez.",
+    # the agreement
+    "Read the agreement": "Lea el acuerdo",
+    "Your agreement": "Su acuerdo",
+    "Nothing to read yet": "Todavía no hay nada que leer",
+    "Your facilitator is writing the agreement. You will read it here before anyone signs.": "Su facilitador "
+    "está escribiendo el acuerdo. Usted lo leerá aquí antes de que nadie lo firme.",
+    "Please read the agreement": "Por favor, lea el acuerdo",
+    "Take your time. Then choose: accept it, or ask for changes. Nothing is signed yet.": "Tómese su tiempo. "
+    "Después elija: aceptarlo o pedir cambios. Todavía no se firma nada.",
+    "The agreement, version {number}": "El acuerdo, versión {number}",
+    "The agreement is in English, as your facilitator wrote it. If you need help to read it, ask your "
+    "facilitator.": "El acuerdo está en inglés, como lo escribió su facilitador. Si necesita ayuda para leerlo, "
+    "pídasela a su facilitador.",
+    "Fingerprint:": "Huella:",
+    "This code changes if anyone changes the text. The signed copy shows it too.": "Este código cambia si alguien "
+    "cambia el texto. La copia firmada también lo muestra.",
+    "Do you accept it?": "¿Lo acepta?",
+    "If you accept it, you will sign it later.": "Si lo acepta, lo firmará más adelante.",
+    "I accept this": "Acepto esto",
+    "Would you like changes?": "¿Quiere cambios?",
+    "What would you like changed?": "¿Qué le gustaría cambiar?",
+    "Your facilitator will read this.": "Su facilitador leerá esto.",
+    "I would like changes": "Quiero cambios",
+    "You accepted this agreement.": "Usted aceptó este acuerdo.",
+    "Next: when it is accepted, your facilitator will ask everyone to sign it.": "Lo siguiente: cuando esté "
+    "aceptado, su facilitador pedirá a todos que lo firmen.",
+    "You asked for changes": "Usted pidió cambios",
+    "Your facilitator will read your comment and change the agreement. You will read the new version here.": "Su "
+    "facilitador leerá su comentario y cambiará el acuerdo. Usted leerá la nueva versión aquí.",
+    "You said you do not want to sign": "Usted dijo que no quiere firmar",
+    "Your facilitator will talk with you about what to do next.": "Su facilitador hablará con usted sobre qué "
+    "hacer ahora.",
+    "The agreement was accepted": "El acuerdo fue aceptado",
+    "Next: your facilitator will ask everyone to sign it.": "Lo siguiente: su facilitador pedirá a todos que lo "
+    "firmen.",
+    "Sign the agreement": "Firme el acuerdo",
+    "Read it again before you sign. You do not have to sign.": "Léalo otra vez antes de firmar. No tiene que firmar.",
+    "Your full name": "Su nombre completo",
+    "Type your full name. This is your signature.": "Escriba su nombre completo. Esta es su firma.",
+    "In English, as it is kept with your signature:": "En inglés, como se guarda con su firma:",
+    "Sign": "Firmar",
+    "Your signature": "Su firma",
+    "If you do not want to sign": "Si no quiere firmar",
+    "You do not have to sign. If you do not sign, the agreement goes back to your facilitator.": "No tiene que "
+    "firmar. Si no firma, el acuerdo vuelve a su facilitador.",
+    "Tell your facilitator why": "Dígale a su facilitador por qué",
+    "I do not want to sign": "No quiero firmar",
+    "You signed this agreement.": "Usted firmó este acuerdo.",
+    "{signed} of {required} people have signed. When everyone has signed, you can download the signed copy "
+    "here.": "{signed} de {required} personas han firmado. Cuando todos hayan firmado, podrá descargar aquí la "
+    "copia firmada.",
+    "Signed by everyone": "Firmado por todos",
+    "Everyone signed this agreement on {date}.": "Todos firmaron este acuerdo el {date}.",
+    "Download the signed agreement (PDF)": "Descargar el acuerdo firmado (PDF)",
+    "Keep it somewhere safe. Anyone who sees it can read it.": "Guárdelo en un lugar seguro. Cualquiera que lo "
+    "vea puede leerlo.",
+    "Your signed agreement": "Su acuerdo firmado",
+    "This was not done": "Esto no se hizo",
+    INTENT_STATEMENT: "He leído este acuerdo y lo firmo por mi propia voluntad.",
+    "Thank you. You accepted the agreement.": "Gracias. Usted aceptó el acuerdo.",
+    "Thank you. Your facilitator will read what you would like changed.": "Gracias. Su facilitador leerá lo que "
+    "usted quiere cambiar.",
+    "Thank you. You signed the agreement.": "Gracias. Usted firmó el acuerdo.",
+    "Your facilitator will be told that you do not want to sign.": "Le diremos a su facilitador que usted no "
+    "quiere firmar.",
+    "Type your full name.": "Escriba su nombre completo.",
+    "Tick this box to sign.": "Marque esta casilla para firmar.",
+    "Say what you would like changed.": "Diga qué le gustaría cambiar.",
+    "Say why you do not want to sign.": "Diga por qué no quiere firmar.",
+    "This is too long. Please make it shorter.": "Es demasiado largo. Por favor, acórtelo.",
+    "The agreement changed after you opened this page. Please read the new text.": "El acuerdo cambió después de "
+    "que usted abriera esta página. Por favor, lea el texto nuevo.",
+    "This agreement is not waiting for your answer now.": "Este acuerdo no está esperando su respuesta ahora.",
+    "This agreement is not ready to sign now.": "Este acuerdo no está listo para firmar ahora.",
+    "You already signed this agreement.": "Usted ya firmó este acuerdo.",
+    "This could not be done now. Please read the page again.": "Esto no se pudo hacer ahora. Por favor, lea la "
+    "página otra vez.",
     # scope titles and explanations
     "Contact from the program": "Contacto del programa",
     "Your facilitator can call or write to you, in the way you chose.": "Su facilitador puede llamarle o "

@@ -1,0 +1,200 @@
+"""Reads for the portal's agreement page and API: the version waiting for this one person, and where they are.
+
+A portal person sees the text of their own case's agreement, whether they have answered or signed it,
+how many people have signed, and the sealed copy. Never anyone's evidence, comments or contact details.
+"""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from app.agreements.models import (
+    AgreementVersion,
+    Review,
+    ReviewDecision,
+    SignatureDecline,
+    VersionStatus,
+)
+from app.agreements.service import agreement_of, required_signers, signatures_of
+from app.conferences.models import Case, Participant
+from app.errors import NotFound
+
+_TERM_LINE = re.compile(r"^(\d+)\. (.*)$")
+
+
+class AgreementStep(StrEnum):
+    """Where the person is with the agreement: what the page shows and what it lets them do."""
+
+    nothing = "nothing"  # no agreement yet, or the facilitator is (re)writing it
+    review = "review"  # waiting for this person to accept or ask for changes
+    reviewed = "reviewed"  # they accepted this version; others have not yet
+    changes_asked = "changes_asked"  # they asked for changes; back with the facilitator
+    declined = "declined"  # they declined to sign; back with the facilitator
+    accepted = "accepted"  # accepted by both parties; not yet sent for signature
+    sign = "sign"  # open for signature, and this person has not signed
+    signed = "signed"  # they signed; others have not yet
+    sealed = "sealed"  # signed by everyone
+
+
+@dataclass(frozen=True)
+class AgreementText:
+    """A version's canonical text laid out for reading: its title, the parties, and the numbered terms."""
+
+    title: str
+    parties: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OwnAgreement:
+    """The agreement as it concerns one portal person: their step, the text to show, the signed copy."""
+
+    step: AgreementStep
+    version: AgreementVersion | None  # the version the step is about
+    text: AgreementText | None  # shown when the person has the text to read, sign or keep
+    signed: int
+    required: int
+    in_force: AgreementVersion | None  # the newest sealed version: its stored PDF is theirs to download
+
+    @property
+    def fingerprint(self) -> str:
+        """The short form of the text's SHA-256 that the page shows (the full one is on the signed copy)."""
+        return self.version.text_sha256[:12] if self.version else ""
+
+
+def agreement_text(version: AgreementVersion) -> AgreementText:
+    """Lay out the canonical text, line for line: nothing is reworded, so what is read is what is signed."""
+    title, parties, terms = "", "", []
+    for line in version.canonical_text.splitlines():
+        if not line.strip():
+            continue
+        if match := _TERM_LINE.match(line):
+            terms.append(match.group(2))
+        elif line.startswith("Parties: ") and not terms:
+            parties = line
+        elif not title:
+            title = line
+        elif terms:  # a term whose note runs over several lines
+            terms[-1] = f"{terms[-1]}\n{line}"
+        else:
+            parties = f"{parties}\n{line}".strip()
+    return AgreementText(title, parties, tuple(terms))
+
+
+def _versions(session: Session, *, agreement_id: int) -> list[AgreementVersion]:
+    return list(
+        session.exec(
+            select(AgreementVersion)
+            .where(AgreementVersion.agreement_id == agreement_id)
+            .order_by(col(AgreementVersion.number).desc())
+        ).all()
+    )
+
+
+def _own_review(session: Session, *, version: AgreementVersion, participant: Participant) -> Review | None:
+    return session.exec(
+        select(Review)
+        .where(Review.version_id == version.id, Review.participant_id == participant.id)
+        .order_by(col(Review.id).desc())
+    ).first()
+
+
+def _declined(session: Session, *, version: AgreementVersion, participant: Participant) -> bool:
+    return (
+        session.exec(
+            select(SignatureDecline.id).where(
+                SignatureDecline.version_id == version.id,
+                SignatureDecline.signer_key == f"participant:{participant.id}",
+            )
+        ).first()
+        is not None
+    )
+
+
+def _step(session: Session, *, version: AgreementVersion, participant: Participant) -> AgreementStep:
+    status = VersionStatus(version.status)
+    if status == VersionStatus.in_review:
+        review = _own_review(session, version=version, participant=participant)
+        done = review and review.decision == ReviewDecision.accepted and review.text_sha256 == version.text_sha256
+        return AgreementStep.reviewed if done else AgreementStep.review
+    if status == VersionStatus.changes_requested:
+        if _declined(session, version=version, participant=participant):
+            return AgreementStep.declined
+        review = _own_review(session, version=version, participant=participant)
+        if review and review.decision == ReviewDecision.changes_requested:
+            return AgreementStep.changes_asked
+        return AgreementStep.nothing  # someone else's answer: theirs to tell, not the page's
+    if status == VersionStatus.accepted:
+        return AgreementStep.accepted
+    if status == VersionStatus.signing:
+        signers = {s.signer_key for s in signatures_of(session, version=version)}
+        return AgreementStep.signed if f"participant:{participant.id}" in signers else AgreementStep.sign
+    if status == VersionStatus.sealed:
+        return AgreementStep.sealed
+    return AgreementStep.nothing
+
+
+_WITH_TEXT = frozenset(
+    {AgreementStep.review, AgreementStep.reviewed, AgreementStep.accepted, AgreementStep.sign, AgreementStep.sealed}
+)
+
+
+def own_agreement(session: Session, *, participant: Participant) -> OwnAgreement:
+    """The agreement of the person's own case as it concerns them: the newest version and their step in it."""
+    case = session.get(Case, participant.case_id)
+    agreement = agreement_of(session, case=case) if case else None
+    versions = _versions(session, agreement_id=agreement.id) if agreement else []  # type: ignore[arg-type]
+    if case is None or not versions:
+        return OwnAgreement(AgreementStep.nothing, None, None, 0, 0, None)
+    latest = versions[0]
+    in_force = next((v for v in versions if v.status == VersionStatus.sealed), None)
+    step = _step(session, version=latest, participant=participant)
+    counted = latest.status in (VersionStatus.signing, VersionStatus.sealed)
+    signed = len(signatures_of(session, version=latest)) if counted else 0
+    return OwnAgreement(
+        step=step,
+        version=None if step == AgreementStep.nothing else latest,
+        text=agreement_text(latest) if step in _WITH_TEXT else None,
+        signed=signed,
+        required=len(required_signers(session, case=case)),
+        in_force=in_force,
+    )
+
+
+@dataclass(frozen=True)
+class OwnVersion:
+    """A version of the person's own case, with that case."""
+
+    case: Case
+    version: AgreementVersion
+
+
+def own_version(session: Session, *, participant: Participant, version_id: int | None = None) -> OwnVersion:
+    """The version a portal person acts on: by default their case's newest; another case's version is 404."""
+    case = session.get(Case, participant.case_id)
+    agreement = agreement_of(session, case=case) if case else None
+    if case is None or agreement is None:
+        raise NotFound("There is no agreement for you to read yet.")
+    if version_id is None:
+        versions = _versions(session, agreement_id=agreement.id)  # type: ignore[arg-type]
+        version = versions[0] if versions else None
+    else:
+        version = session.get(AgreementVersion, version_id)
+        if version is not None and (version.agreement_id != agreement.id or version.program_id != case.program_id):
+            version = None
+    if version is None:
+        raise NotFound("No such agreement.")
+    return OwnVersion(case, version)
+
+
+def own_sealed_version(session: Session, *, participant: Participant) -> OwnVersion:
+    """The newest sealed version of the person's own case, whose stored PDF they may download; else 404."""
+    case = session.get(Case, participant.case_id)
+    agreement = agreement_of(session, case=case) if case else None
+    versions = _versions(session, agreement_id=agreement.id) if agreement else []  # type: ignore[arg-type]
+    found = next((v for v in versions if v.status == VersionStatus.sealed), None)
+    if case is None or found is None:
+        raise NotFound("There is no signed agreement yet.")
+    return OwnVersion(case, found)
