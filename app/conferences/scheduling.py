@@ -159,26 +159,20 @@ def _safety_measures(
                 f"/cases/{case.id}/safety/plan",
             )
         )
-    survivor_times = responsible_times = None
-    if latest_plan is not None and latest_plan.staggered_arrival:
-        survivor_times, responsible_times = staggered_times(
-            starts_at,
-            ends_at,
-            arrival_gap_minutes=latest_plan.arrival_gap_minutes,
-            departure_gap_minutes=latest_plan.departure_gap_minutes,
-        )
+    gaps = (
+        (latest_plan.arrival_gap_minutes, latest_plan.departure_gap_minutes)
+        if (latest_plan is not None and latest_plan.staggered_arrival)
+        else (0, 0)
+    )
+    survivor_times, responsible_times = staggered_times(
+        starts_at, ends_at, arrival_gap_minutes=gaps[0], departure_gap_minutes=gaps[1]
+    )
     for person in people:
         if person.id in survivors:
-            span = survivor_times or (starts_at, ends_at)
-            times[person.id] = (*_pair(span), survivor_room)  # type: ignore[index]
+            times[person.id] = (survivor_times.arrives_at, survivor_times.leaves_at, survivor_room)
         elif person.id in responsible:
-            span = responsible_times or (starts_at, ends_at)
-            times[person.id] = (*_pair(span), responsible_room)  # type: ignore[index]
+            times[person.id] = (responsible_times.arrives_at, responsible_times.leaves_at, responsible_room)
     return times, problems  # type: ignore[return-value]
-
-
-def _pair(span):  # type: ignore[no-untyped-def]
-    return (span.arrives_at, span.leaves_at) if hasattr(span, "arrives_at") else span
 
 
 def _bookings(
