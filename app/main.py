@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.agreements import api as agreements_api
+from app.agreements import commitment_api, commitment_views
 from app.agreements import views as agreements_views
 from app.audit import api as audit_api
 from app.audit import views as audit_views
@@ -30,6 +31,8 @@ from app.errors import AppError, Condition, NotAuthenticated
 from app.portal import agreement_api as portal_agreement_api
 from app.portal import agreement_views as portal_agreement_views
 from app.portal import api as portal_api
+from app.portal import commitment_api as portal_commitment_api
+from app.portal import commitment_views as portal_commitment_views
 from app.portal import views as portal_views
 from app.programs import api as programs_api
 from app.programs import views as programs_views
@@ -87,8 +90,10 @@ def create_app() -> FastAPI:
         scheduling_views.router,
         safety_views.router,
         agreements_views.router,
+        commitment_views.router,
         portal_views.router,
         portal_agreement_views.router,
+        portal_commitment_views.router,
         audit_views.router,
         auth_api.router,
         programs_api.router,
@@ -97,8 +102,10 @@ def create_app() -> FastAPI:
         scheduling_api.router,
         safety_api.router,
         agreements_api.router,
+        commitment_api.router,
         portal_api.router,
         portal_agreement_api.router,
+        portal_commitment_api.router,
         audit_api.router,
     ):
         app.include_router(router)

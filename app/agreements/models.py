@@ -1,3 +1,4 @@
+from datetime import date as sa_date
 from datetime import datetime
 from enum import StrEnum
 
@@ -124,4 +125,110 @@ class AgreementDocument(SQLModel, table=True):
     content: bytes = Field(sa_type=sa.LargeBinary)
     sha256: str = Field(max_length=64)
     size_bytes: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- follow-up: commitments, progress, waivers (G6) ------------------------------------------------
+
+
+class CommitmentKind(StrEnum):
+    apology = "apology"
+    payment = "payment"  # one restitution instalment
+    service_hours = "service_hours"
+    program_attendance = "program_attendance"
+    no_contact = "no_contact"  # standing until its end date (or indefinite)
+    other = "other"
+
+
+class Commitment(SQLModel, table=True):
+    """One thing owed under a sealed agreement version, created when the version is sealed.
+
+    `quantity` is in the kind's unit: cents for a payment, minutes for service hours, sessions for
+    attendance, 1 for an apology or another task, 0 for no contact. `progress_total`, `completed_on` and
+    `breached_on` summarise the progress entries; the service rewrites them in the same transaction as
+    every entry (never by hand), and the status is computed from them and today's date.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "term_number", "sequence", name="uq_commitment_version_term"),
+        # Dashboard counts and the overdue list: open commitments of a program by due date.
+        sa.Index("ix_commitment_program_open_due", "program_id", "completed_on", "waived_at", "due_on"),
+        # The compliance rate: due commitments by due date, completion read from the index.
+        sa.Index("ix_commitment_program_due", "program_id", "due_on", "completed_on", "waived_at", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id")
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
+    version_id: int = Field(foreign_key="agreement_version.id", index=True)
+    term_number: int
+    sequence: int = 1  # the instalment's number within a payment plan; 1 otherwise
+    of_count: int = 1  # how many instalments the plan has
+    kind: CommitmentKind = Field(sa_type=sa.String(30))
+    owed_by_id: int = Field(foreign_key="participant.id", index=True)
+    description: str = Field(max_length=300)
+    due_on: sa_date | None = Field(default=None)  # the last day (program time); for no contact, its end
+    quantity: int = 0
+    currency: str | None = Field(default=None, max_length=3)
+    verification: str = Field(max_length=200)
+    progress_total: int = 0
+    completed_on: sa_date | None = Field(default=None)
+    breached_on: sa_date | None = Field(default=None)
+    waived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a sealed amendment replaced it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgressKind(StrEnum):
+    payment = "payment"
+    hours = "hours"
+    session_attended = "session_attended"
+    apology_delivered = "apology_delivered"
+    breach_reported = "breach_reported"
+    done = "done"  # another task, confirmed done
+    note = "note"
+
+
+class ProgressEntry(SQLModel, table=True):
+    """What was done towards a commitment, with its evidence. Never changed: a correction is a new entry
+    that reverses this one (`reverses_id`, amount negated), and both stay visible."""
+
+    __tablename__ = "progress_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    kind: ProgressKind = Field(sa_type=sa.String(30))
+    amount: int = 0  # in the commitment's unit; negative on a reversal
+    occurred_on: sa_date
+    evidence_reference: str = Field(default="", max_length=200)
+    evidence_note: str = Field(default="", sa_type=sa.Text)
+    reverses_id: int | None = Field(default=None, foreign_key="progress_entry.id", unique=True)
+    correction_reason: str | None = Field(default=None, sa_type=sa.Text)
+    recorded_by_id: int = Field(foreign_key="user_account.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WaiverStatus(StrEnum):
+    asked = "asked"  # waiting for the survivor's answer in the portal
+    consented = "consented"  # the survivor agreed: the commitment is waived
+    declined = "declined"  # the survivor said no: the commitment stands
+
+
+class Waiver(SQLModel, table=True):
+    """Waiving a commitment: a reason, and the survivor's consent to exactly this waiver."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    reason: str = Field(sa_type=sa.Text)
+    status: WaiverStatus = Field(sa_type=sa.String(20))
+    survivor_id: int = Field(foreign_key="participant.id")
+    consent_method: str | None = Field(default=None, max_length=20)  # portal, in_person, written, phone
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consent_recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    requested_by_id: int = Field(foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -5,11 +5,13 @@ signature given so far. Sealing happens in the signing request's own transaction
 sealed with its stored PDF, or not at all.
 """
 
+from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
 from app.agreements import storage
+from app.agreements.commitment_service import create_commitments
 from app.agreements.models import (
     Agreement,
     AgreementVersion,
@@ -36,6 +38,7 @@ from app.errors import Condition, Conflict, InvalidInput, NotFound
 from app.notifications.service import notify_case_facilitators
 
 FACILITATOR_SIGNER = "facilitator"
+_TERMS = TypeAdapter(list[Term])
 
 
 def _move(session: Session, *, version: AgreementVersion, target: VersionStatus) -> None:
@@ -533,6 +536,8 @@ def seal_version(session: Session, *, actor: Actor, case: Case, version: Agreeme
         previous = session.get(AgreementVersion, version.amends_version_id)
         if previous is not None and previous.status == VersionStatus.sealed:
             _move(session, version=previous, target=VersionStatus.superseded)
+    # G6: the follow-up begins in the same transaction: the sealed terms become commitments.
+    create_commitments(session, actor=actor, case=case, version=version, terms=_TERMS.validate_python(version.terms))
     record_event(
         session,
         actor=actor,

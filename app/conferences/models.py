@@ -176,3 +176,39 @@ class SessionFacilitator(SQLModel, table=True):
     session_id: int = Field(foreign_key="case_session.id", primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
     program_id: int = Field(foreign_key="program.id", index=True)
+
+
+class ClosureReason(StrEnum):
+    not_suitable = "not_suitable"
+    participant_withdrew = "participant_withdrew"
+    safety = "safety"
+    non_compliance = "non_compliance"
+    no_contact_breached = "no_contact_breached"
+    unreachable = "unreachable"
+    other = "other"
+
+
+CLOSURE_REASONS: dict[ClosureReason, str] = {
+    ClosureReason.not_suitable: "Not suitable for a restorative process",
+    ClosureReason.participant_withdrew: "A participant withdrew",
+    ClosureReason.safety: "Unresolved: the survivor's safety",
+    ClosureReason.non_compliance: "Unresolved: commitments were not met",
+    ClosureReason.no_contact_breached: "Unresolved: the no-contact commitment was broken",
+    ClosureReason.unreachable: "Unresolved: the responsible party cannot be reached",
+    ClosureReason.other: "Unresolved: another reason (explained in the note)",
+}
+
+
+class CaseClosure(SQLModel, table=True):
+    """A case closed by a facilitator before it completed, with a reason from the fixed list.
+    (A case that completes does so by itself: every commitment completed or waived.)"""
+
+    __tablename__ = "case_closure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", unique=True)
+    reason: ClosureReason = Field(sa_type=sa.String(30))
+    note: str = Field(sa_type=sa.Text)
+    closed_by_id: int = Field(foreign_key="user_account.id")
+    closed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -16,5 +16,7 @@ class Program(SQLModel, table=True):
     portal_link_hours: int = Field(default=72)
     travel_buffer_minutes: int = Field(default=30)
     reminder_lead_hours: str = Field(default="48,4", max_length=60)
+    due_soon_days: int = Field(default=14)  # a commitment is "due soon" this many days before its due date
+    commitment_reminder_days: str = Field(default="7,1", max_length=60)  # days before a due date
     quick_exit_url: str = Field(default="https://www.bbc.com/weather", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

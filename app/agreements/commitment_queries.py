@@ -1,0 +1,371 @@
+"""Reading commitments for the dashboard, the list, the CSV export and a case's timeline.
+
+Lists compute each commitment's status in SQL (`status_case`), from the same columns and the same
+"today" (the program's local date) as `commitment_rules.commitment_status`, which is the reference.
+Filters use `status_predicate`, the same rule written so an index can serve it. Every query here is
+scoped to the actor's program, and for a facilitator to their own cases; a page of any size costs
+the same handful of queries.
+"""
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_
+from sqlmodel import Session, col, select
+
+from app.actor import Actor
+from app.agreements.commitment_rules import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    CommitmentStatus,
+    describe_amount,
+    due_soon_until,
+)
+from app.agreements.commitment_schemas import CommitmentFilter
+from app.agreements.models import AgreementVersion, Commitment, CommitmentKind
+from app.auth.models import User, UserRole
+from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
+
+PAGE_SIZE = 25
+NO_CONTACT = CommitmentKind.no_contact.value
+
+C = Commitment
+
+
+# --- the status in SQL --------------------------------------------------------------------------
+
+
+def status_case(today: date, due_soon_days: int) -> ColumnElement[str]:
+    """The commitment's status as a SQL expression: the same rule as `commitment_status`."""
+    soon = due_soon_until(today, due_soon_days)
+    return case(
+        (col(C.waived_at).is_not(None), CommitmentStatus.waived.value),
+        (and_(C.kind == NO_CONTACT, col(C.breached_on).is_not(None)), CommitmentStatus.breached.value),
+        (and_(C.kind == NO_CONTACT, col(C.due_on).is_not(None), col(C.due_on) < today), "completed"),
+        (C.kind == NO_CONTACT, CommitmentStatus.upcoming.value),
+        (col(C.completed_on).is_not(None), CommitmentStatus.completed.value),
+        (col(C.due_on).is_(None), CommitmentStatus.upcoming.value),
+        (col(C.due_on) < today, CommitmentStatus.overdue.value),
+        (col(C.due_on) <= soon, CommitmentStatus.due_soon.value),
+        else_=CommitmentStatus.upcoming.value,
+    )
+
+
+def _open_task() -> ColumnElement[bool]:
+    """Not waived, not no-contact, not completed: what a due date applies to."""
+    return and_(col(C.waived_at).is_(None), col(C.completed_on).is_(None), C.kind != NO_CONTACT)
+
+
+def status_predicate(status: CommitmentStatus, today: date, due_soon_days: int) -> ColumnElement[bool]:
+    """`status_case(...) == status`, written so that the indexes on (program, completion, due date) serve it."""
+    soon = due_soon_until(today, due_soon_days)
+    not_waived = col(C.waived_at).is_(None)
+    no_contact = and_(not_waived, C.kind == NO_CONTACT)
+    match status:
+        case CommitmentStatus.waived:
+            return col(C.waived_at).is_not(None)
+        case CommitmentStatus.breached:
+            return and_(no_contact, col(C.breached_on).is_not(None))
+        case CommitmentStatus.overdue:
+            return and_(_open_task(), col(C.due_on) < today)
+        case CommitmentStatus.due_soon:
+            return and_(_open_task(), col(C.due_on) >= today, col(C.due_on) <= soon)
+        case CommitmentStatus.completed:
+            return or_(
+                and_(not_waived, C.kind != NO_CONTACT, col(C.completed_on).is_not(None)),
+                and_(no_contact, col(C.breached_on).is_(None), col(C.due_on) < today),
+            )
+        case CommitmentStatus.upcoming:
+            return or_(
+                and_(_open_task(), or_(col(C.due_on).is_(None), col(C.due_on) > soon)),
+                and_(no_contact, col(C.breached_on).is_(None), or_(col(C.due_on).is_(None), col(C.due_on) >= today)),
+            )
+    return false()
+
+
+def unsettled_predicate(today: date) -> ColumnElement[bool]:
+    """Commitments that keep a case in monitoring (the negation of `commitment_rules.settles_case`)."""
+    return and_(
+        col(C.waived_at).is_(None),
+        or_(
+            and_(C.kind != NO_CONTACT, col(C.completed_on).is_(None)),
+            and_(C.kind == NO_CONTACT, or_(col(C.breached_on).is_not(None), col(C.due_on) >= today)),
+        ),
+    )
+
+
+# --- scope ----------------------------------------------------------------------------------------
+
+
+def _closed(case_id_column) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    return exists().where(CaseClosure.case_id == case_id_column)
+
+
+def scope(actor: Actor) -> list[ColumnElement[bool]]:
+    """Where-clauses for the commitments this actor may see: in force, in their program, and for a
+    facilitator only on the cases assigned to them."""
+    clauses: list[ColumnElement[bool]] = [C.program_id == actor.program_id, col(C.superseded_at).is_(None)]
+    if actor.role == UserRole.facilitator:
+        clauses.append(exists().where(CaseFacilitator.case_id == C.case_id, CaseFacilitator.user_id == actor.user_id))
+    elif actor.role not in (UserRole.admin, UserRole.staff):
+        clauses.append(false())
+    return clauses
+
+
+def filters(f: CommitmentFilter, *, today: date, due_soon_days: int) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if f.status is not None:
+        clauses.append(status_predicate(f.status, today, due_soon_days))
+    if f.kind is not None:
+        clauses.append(C.kind == f.kind.value)
+    if f.facilitator_id is not None:
+        clauses.append(
+            exists().where(CaseFacilitator.case_id == C.case_id, CaseFacilitator.user_id == f.facilitator_id)
+        )
+    if f.case_id is not None:
+        clauses.append(C.case_id == f.case_id)
+    if f.due_from is not None:
+        clauses.append(col(C.due_on) >= f.due_from)
+    if f.due_to is not None:
+        clauses.append(col(C.due_on) <= f.due_to)
+    return clauses
+
+
+# --- the dashboard --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    overdue: int
+    due_soon: int
+    completed_this_month: int
+    due_so_far: int
+    completed_on_time: int
+    cases_in_monitoring: int
+    cases_completed: int
+    today: date
+    due_soon_days: int
+
+    @property
+    def compliance_rate(self) -> float | None:
+        return self.completed_on_time / self.due_so_far if self.due_so_far else None
+
+
+def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_days: int) -> Counts:
+    """The program's figures (a facilitator's: their own cases'), in five queries whatever the size."""
+    where = scope(actor)
+
+    def count(*clauses: ColumnElement[bool]) -> int:
+        return session.exec(select(func.count()).select_from(C).where(*where, *clauses)).one()
+
+    overdue = count(status_predicate(CommitmentStatus.overdue, today, due_soon_days))
+    due_soon = count(status_predicate(CommitmentStatus.due_soon, today, due_soon_days))
+    first_of_month = today.replace(day=1)
+    completed_this_month = count(
+        col(C.completed_on) >= first_of_month,
+        col(C.completed_on) <= today,
+        col(C.waived_at).is_(None),
+        C.kind != NO_CONTACT,
+    )
+    # The compliance rate: of the commitments due before today (dated, not waived, not no-contact),
+    # those completed by their due date.
+    due_row = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((col(C.completed_on) <= col(C.due_on), 1), else_=0)), 0),
+        )
+        .select_from(C)
+        .where(*where, col(C.due_on) < today, col(C.waived_at).is_(None), C.kind != NO_CONTACT)
+    ).one()
+    # Cases: those with commitments in force and not closed; in monitoring while any is unsettled.
+    per_case = (
+        select(
+            C.case_id.label("case_id"),  # type: ignore[attr-defined]
+            func.max(case((unsettled_predicate(today), 1), else_=0)).label("open"),
+        )
+        .where(*where, not_(_closed(C.case_id)))
+        .group_by(C.case_id)
+        .subquery()
+    )
+    monitoring, completed = session.exec(
+        select(
+            func.coalesce(func.sum(per_case.c.open), 0),
+            func.coalesce(func.sum(1 - per_case.c.open), 0),
+        )
+    ).one()
+    return Counts(
+        overdue=overdue,
+        due_soon=due_soon,
+        completed_this_month=completed_this_month,
+        due_so_far=int(due_row[0]),
+        completed_on_time=int(due_row[1]),
+        cases_in_monitoring=int(monitoring),
+        cases_completed=int(completed),
+        today=today,
+        due_soon_days=due_soon_days,
+    )
+
+
+# --- the list -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitmentRow:
+    id: int
+    case_id: int
+    case_reference: str
+    version_number: int
+    term_number: int
+    sequence: int
+    of_count: int
+    kind: CommitmentKind
+    description: str
+    owed_by_id: int
+    owed_by_role: str
+    due_on: date | None
+    quantity: int
+    currency: str | None
+    verification: str
+    done: int
+    status: CommitmentStatus
+    completed_on: date | None
+    breached_on: date | None
+    waived_at: object
+    facilitators: tuple[str, ...] = ()
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def quantity_text(self) -> str:
+        return (
+            "" if self.kind == CommitmentKind.no_contact else describe_amount(self.kind, self.quantity, self.currency)
+        )
+
+    @property
+    def done_text(self) -> str:
+        if self.kind == CommitmentKind.no_contact:
+            return "Breach reported" if self.breached_on else "No breach reported"
+        return describe_amount(self.kind, self.done, self.currency)
+
+    @property
+    def unit(self) -> str:
+        return {
+            CommitmentKind.payment: "cents",
+            CommitmentKind.service_hours: "minutes",
+            CommitmentKind.program_attendance: "sessions",
+            CommitmentKind.no_contact: "none",
+        }.get(self.kind, "done")
+
+
+@dataclass(frozen=True)
+class RowPage:
+    rows: list[CommitmentRow]
+    page: int
+    pages: int
+    total: int
+
+
+_SORTS = {
+    "due_on": (col(C.due_on).is_(None), col(C.due_on), col(C.id)),
+    "-due_on": (col(C.due_on).is_(None), col(C.due_on).desc(), col(C.id).desc()),
+    "case": (col(Case.reference), col(C.due_on), col(C.id)),
+    "-case": (col(Case.reference).desc(), col(C.due_on), col(C.id)),
+    "kind": (col(C.kind), col(C.due_on), col(C.id)),
+}
+
+
+def _row_select(today: date, due_soon_days: int):  # type: ignore[no-untyped-def]
+    status = status_case(today, due_soon_days).label("status")
+    return (
+        select(C, col(Case.reference), col(AgreementVersion.number), col(Participant.role), status)
+        .join(Case, col(Case.id) == C.case_id)
+        .join(AgreementVersion, col(AgreementVersion.id) == C.version_id)
+        .join(Participant, col(Participant.id) == C.owed_by_id)
+    ), status
+
+
+def _to_row(record, facilitators: dict[int, tuple[str, ...]]) -> CommitmentRow:  # type: ignore[no-untyped-def]
+    c, reference, number, role, status = record
+    return CommitmentRow(
+        id=c.id,
+        case_id=c.case_id,
+        case_reference=reference,
+        version_number=number,
+        term_number=c.term_number,
+        sequence=c.sequence,
+        of_count=c.of_count,
+        kind=CommitmentKind(c.kind),
+        description=c.description,
+        owed_by_id=c.owed_by_id,
+        owed_by_role=str(role),
+        due_on=c.due_on,
+        quantity=c.quantity,
+        currency=c.currency,
+        verification=c.verification,
+        done=c.progress_total,
+        status=CommitmentStatus(status),
+        completed_on=c.completed_on,
+        breached_on=c.breached_on,
+        waived_at=c.waived_at,
+        facilitators=facilitators.get(c.case_id, ()),
+    )
+
+
+def facilitator_names(session: Session, *, case_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    if not case_ids:
+        return {}
+    names: dict[int, list[str]] = {}
+    for case_id, name in session.exec(
+        select(CaseFacilitator.case_id, User.full_name)
+        .join(User, col(User.id) == CaseFacilitator.user_id)
+        .where(col(CaseFacilitator.case_id).in_(case_ids))
+        .order_by(col(User.full_name))
+    ).all():
+        names.setdefault(case_id, []).append(name)
+    return {k: tuple(v) for k, v in names.items()}
+
+
+def list_commitments(
+    session: Session, *, actor: Actor, f: CommitmentFilter, today: date, due_soon_days: int, page_size: int = PAGE_SIZE
+) -> RowPage:
+    """One page of the filtered, sorted list: three queries (count, page, facilitator names)."""
+    where = scope(actor) + filters(f, today=today, due_soon_days=due_soon_days)
+    total = session.exec(select(func.count()).select_from(C).where(*where)).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(f.page, pages)
+    query, status = _row_select(today, due_soon_days)
+    order = (status, col(C.due_on), col(C.id)) if f.sort == "status" else _SORTS[f.sort]
+    records = session.exec(query.where(*where).order_by(*order).offset((page - 1) * page_size).limit(page_size)).all()
+    names = facilitator_names(session, case_ids={r[0].case_id for r in records})
+    return RowPage([_to_row(r, names) for r in records], page, pages, total)
+
+
+def iter_commitments(
+    session: Session, *, actor: Actor, f: CommitmentFilter, today: date, due_soon_days: int, batch: int = 2_000
+) -> Iterator[CommitmentRow]:
+    """Every row of the filtered list, in its sort order, fetched in batches (for the CSV export)."""
+    where = scope(actor) + filters(f, today=today, due_soon_days=due_soon_days)
+    query, status = _row_select(today, due_soon_days)
+    order = (status, col(C.due_on), col(C.id)) if f.sort == "status" else _SORTS[f.sort]
+    offset = 0
+    while True:
+        records = session.exec(query.where(*where).order_by(*order).offset(offset).limit(batch)).all()
+        if not records:
+            return
+        names = facilitator_names(session, case_ids={r[0].case_id for r in records})
+        yield from (_to_row(r, names) for r in records)
+        offset += batch
+
+
+def case_rows(session: Session, *, actor: Actor, case: Case, today: date, due_soon_days: int) -> list[CommitmentRow]:
+    """A case's commitments in force, in due-date order (standing and undated last)."""
+    f = CommitmentFilter(case_id=case.id)
+    return list(iter_commitments(session, actor=actor, f=f, today=today, due_soon_days=due_soon_days))

@@ -1,0 +1,351 @@
+"""Gate G6: commitments from sealed terms, their computed status, progress checks. Pure functions.
+
+`commitment_status` is the reference for a commitment's status. Lists compute the same status in SQL
+(`commitment_queries.status_case`), and a property test holds the two equal.
+
+Dates: a commitment is due by the end of its due date in the program's time zone, so "today" is
+always the program's local date (`local_today`), never the server's or UTC's.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from app.agreements.models import CommitmentKind, ProgressKind
+from app.agreements.terms import (
+    ApologyTerm,
+    NoContactTerm,
+    OtherTerm,
+    ProgramAttendanceTerm,
+    RestitutionTerm,
+    ServiceHoursTerm,
+    Term,
+    format_money,
+)
+from app.errors import Condition
+
+DEFAULT_DUE_SOON_DAYS = 14
+MINUTES_PER_HOUR = 60
+
+
+class CommitmentStatus(StrEnum):
+    upcoming = "upcoming"
+    due_soon = "due_soon"
+    overdue = "overdue"
+    completed = "completed"
+    waived = "waived"
+    breached = "breached"
+
+
+STATUS_LABELS: dict[CommitmentStatus, str] = {
+    CommitmentStatus.upcoming: "Upcoming",
+    CommitmentStatus.due_soon: "Due soon",
+    CommitmentStatus.overdue: "Overdue",
+    CommitmentStatus.completed: "Completed",
+    CommitmentStatus.waived: "Waived",
+    CommitmentStatus.breached: "Breached",
+}
+
+KIND_LABELS: dict[CommitmentKind, str] = {
+    CommitmentKind.apology: "Apology",
+    CommitmentKind.payment: "Payment",
+    CommitmentKind.service_hours: "Service hours",
+    CommitmentKind.program_attendance: "Program attendance",
+    CommitmentKind.no_contact: "No contact",
+    CommitmentKind.other: "Other",
+}
+
+PROGRESS_LABELS: dict[ProgressKind, str] = {
+    ProgressKind.payment: "Payment received",
+    ProgressKind.hours: "Hours logged",
+    ProgressKind.session_attended: "Session attended",
+    ProgressKind.apology_delivered: "Apology delivered",
+    ProgressKind.breach_reported: "No-contact breach reported",
+    ProgressKind.done: "Confirmed done",
+    ProgressKind.note: "Note",
+}
+
+# Which progress a commitment takes (a note goes with any of them).
+PROGRESS_FOR: dict[CommitmentKind, ProgressKind] = {
+    CommitmentKind.payment: ProgressKind.payment,
+    CommitmentKind.service_hours: ProgressKind.hours,
+    CommitmentKind.program_attendance: ProgressKind.session_attended,
+    CommitmentKind.apology: ProgressKind.apology_delivered,
+    CommitmentKind.no_contact: ProgressKind.breach_reported,
+    CommitmentKind.other: ProgressKind.done,
+}
+
+VERIFICATION: dict[CommitmentKind, str] = {
+    CommitmentKind.payment: "Payment received, with a receipt reference",
+    CommitmentKind.service_hours: "Hours log confirmed by the host organisation",
+    CommitmentKind.program_attendance: "Attendance confirmed by the program",
+    CommitmentKind.apology: "Delivery confirmed by the facilitator",
+    CommitmentKind.no_contact: "No breach reported",
+    CommitmentKind.other: "Completion confirmed by the facilitator",
+}
+
+
+@dataclass(frozen=True)
+class CommitmentSpec:
+    """A commitment as the sealed terms define it, before it is stored."""
+
+    term_number: int
+    sequence: int
+    of_count: int
+    kind: CommitmentKind
+    owed_by_id: int
+    description: str
+    due_on: date | None
+    quantity: int
+    currency: str | None
+
+    @property
+    def verification(self) -> str:
+        return VERIFICATION[self.kind]
+
+
+def commitments_from_terms(terms: list[Term]) -> list[CommitmentSpec]:
+    """What sealing a version creates: one commitment per instalment of a payment plan, one per other
+    term (service hours with a target, attendance with a number of sessions, a standing no-contact)."""
+    specs: list[CommitmentSpec] = []
+    for number, term in enumerate(terms, start=1):
+        owed = term.owed_by
+        match term:
+            case RestitutionTerm():
+                count = len(term.instalments)
+                for index, instalment in enumerate(term.instalments, start=1):
+                    amount = format_money(instalment.amount_cents, term.currency)
+                    what = f"Payment of {amount}" if count == 1 else f"Payment {index} of {count}: {amount}"
+                    specs.append(
+                        CommitmentSpec(
+                            number,
+                            index,
+                            count,
+                            CommitmentKind.payment,
+                            owed,
+                            what,
+                            instalment.due_date,
+                            instalment.amount_cents,
+                            term.currency,
+                        )
+                    )
+            case ServiceHoursTerm():
+                where = f" at {term.where}" if term.where else ""
+                what = f"{term.hours} hours of community service{where}"
+                minutes = term.hours * MINUTES_PER_HOUR
+                specs.append(
+                    CommitmentSpec(number, 1, 1, CommitmentKind.service_hours, owed, what, term.deadline, minutes, None)
+                )
+            case ProgramAttendanceTerm():
+                what = f"{term.sessions} sessions of {term.program_name}"
+                kind = CommitmentKind.program_attendance
+                specs.append(CommitmentSpec(number, 1, 1, kind, owed, what, term.deadline, term.sessions, None))
+            case ApologyTerm():
+                what = {"spoken": "Spoken apology", "written": "Written apology"}.get(
+                    term.form, "Letter of apology, through the program"
+                )
+                specs.append(CommitmentSpec(number, 1, 1, CommitmentKind.apology, owed, what, term.due_date, 1, None))
+            case NoContactTerm():
+                what = "No contact with the survivor"
+                specs.append(
+                    CommitmentSpec(number, 1, 1, CommitmentKind.no_contact, owed, what, term.end_date, 0, None)
+                )
+            case OtherTerm():
+                what = term.text.strip()[:300]
+                specs.append(CommitmentSpec(number, 1, 1, CommitmentKind.other, owed, what, term.due_date, 1, None))
+    return specs
+
+
+def split_evenly(total_cents: int, count: int) -> list[int]:
+    """`total_cents` in `count` instalments that differ by at most one cent and add up exactly;
+    the earlier instalments carry the extra cents."""
+    if count < 1:
+        raise ValueError("At least one instalment.")
+    if total_cents < count:
+        raise ValueError("Each instalment must be at least one cent.")
+    base, extra = divmod(total_cents, count)
+    return [base + 1 if index < extra else base for index in range(count)]
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """Today's date where the program is."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def due_soon_until(today: date, window_days: int) -> date:
+    """The last due date that counts as "due soon" today (due today counts)."""
+    return today + timedelta(days=window_days)
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryFact:
+    id: int
+    kind: ProgressKind
+    amount: int
+    occurred_on: date
+    reverses_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    total: int
+    completed_on: date | None
+    breached_on: date | None
+
+
+def effective_entries(entries: Iterable[EntryFact]) -> list[EntryFact]:
+    """The entries that count: neither a reversal nor an entry that was reversed."""
+    entries = list(entries)
+    reversed_ids = {e.reverses_id for e in entries if e.reverses_id is not None}
+    return [e for e in entries if e.reverses_id is None and e.id not in reversed_ids]
+
+
+def summarise(*, kind: CommitmentKind, quantity: int, entries: Iterable[EntryFact]) -> ProgressSummary:
+    """Totals of a commitment's progress: the amount done, the date the last needed part was done
+    (completion), and the first breach reported (no contact)."""
+    counting = sorted(effective_entries(entries), key=lambda e: (e.occurred_on, e.id))
+    total, completed_on = 0, None
+    breaches = [e.occurred_on for e in counting if e.kind == ProgressKind.breach_reported]
+    if kind != CommitmentKind.no_contact:
+        for entry in counting:
+            if entry.kind == ProgressKind.note:
+                continue
+            total += entry.amount
+            if completed_on is None and quantity > 0 and total >= quantity:
+                completed_on = entry.occurred_on
+    return ProgressSummary(total, completed_on, min(breaches) if breaches else None)
+
+
+def progress_conditions(
+    *,
+    commitment_kind: CommitmentKind,
+    quantity: int,
+    done: int,
+    entry_kind: ProgressKind,
+    amount: int,
+    occurred_on: date,
+    today: date,
+    unit: str,
+) -> list[Condition]:
+    """Whether this progress can be recorded against the commitment. Partial progress adds up; more than
+    is owed is refused with the most that can still be recorded."""
+    conditions: list[Condition] = []
+    expected = PROGRESS_FOR[commitment_kind]
+    if entry_kind not in (expected, ProgressKind.note):
+        label = PROGRESS_LABELS[expected].lower()
+        conditions.append(
+            Condition("wrong_progress_kind", f"For this commitment, record {label} or a note.", None, None)
+        )
+    if occurred_on > today:
+        conditions.append(Condition("future_date", "The date cannot be in the future.", None, None))
+    if entry_kind in (ProgressKind.note, ProgressKind.breach_reported) or entry_kind != expected:
+        return conditions
+    if amount <= 0:
+        conditions.append(Condition("amount_not_positive", "Enter an amount greater than zero.", None, None))
+    elif done + amount > quantity:
+        left = max(quantity - done, 0)
+        if left == 0:
+            message = "This commitment is already complete: nothing more can be recorded against it."
+        else:
+            message = (
+                f"That is more than is owed: {describe_amount(commitment_kind, done + amount, unit)} would be "
+                f"recorded against {describe_amount(commitment_kind, quantity, unit)}. "
+                f"At most {describe_amount(commitment_kind, left, unit)} can be recorded."
+            )
+        code = "overpayment" if commitment_kind == CommitmentKind.payment else "more_than_owed"
+        conditions.append(Condition(code, message, None, None))
+    return conditions
+
+
+def describe_amount(kind: CommitmentKind, amount: int, currency: str | None) -> str:
+    """An amount in the commitment's unit, as people say it."""
+    match kind:
+        case CommitmentKind.payment:
+            return format_money(amount, currency or "")
+        case CommitmentKind.service_hours:
+            hours = Decimal(amount) / MINUTES_PER_HOUR
+            shown = hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+            return f"{shown:f} hour" + ("" if hours == 1 else "s")
+        case CommitmentKind.program_attendance:
+            return f"{amount} session" + ("" if amount == 1 else "s")
+        case _:
+            return "done" if amount >= 1 else "not done"
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+
+def commitment_status(
+    *,
+    kind: CommitmentKind,
+    due_on: date | None,
+    completed_on: date | None,
+    breached_on: date | None,
+    waived: bool,
+    today: date,
+    due_soon_days: int = DEFAULT_DUE_SOON_DAYS,
+) -> CommitmentStatus:
+    """The status of one commitment today. The reference the SQL status must equal.
+
+    Waived wins; a no-contact commitment is breached once a breach is on record, completed when its end
+    date has passed, and otherwise in force (upcoming); anything else is completed once its progress
+    reached the target, overdue after its due date, due soon within the window, upcoming before."""
+    if waived:
+        return CommitmentStatus.waived
+    if kind == CommitmentKind.no_contact:
+        if breached_on is not None:
+            return CommitmentStatus.breached
+        if due_on is not None and due_on < today:
+            return CommitmentStatus.completed
+        return CommitmentStatus.upcoming
+    if completed_on is not None:
+        return CommitmentStatus.completed
+    if due_on is None:
+        return CommitmentStatus.upcoming
+    if due_on < today:
+        return CommitmentStatus.overdue
+    if due_on <= due_soon_until(today, due_soon_days):
+        return CommitmentStatus.due_soon
+    return CommitmentStatus.upcoming
+
+
+SETTLED = frozenset({CommitmentStatus.completed, CommitmentStatus.waived})
+
+
+def settles_case(kind: CommitmentKind, due_on: date | None, status: CommitmentStatus) -> bool:
+    """Whether this commitment lets the case complete: completed or waived, or a no-contact commitment
+    with no end date that has not been breached (it stands after the case completes)."""
+    if status in SETTLED:
+        return True
+    return kind == CommitmentKind.no_contact and due_on is None and status == CommitmentStatus.upcoming
+
+
+def on_time(*, due_on: date | None, completed_on: date | None) -> bool:
+    return due_on is not None and completed_on is not None and completed_on <= due_on
+
+
+@dataclass(frozen=True)
+class ComplianceFact:
+    kind: CommitmentKind
+    due_on: date | None
+    completed_on: date | None
+    waived: bool
+
+
+def compliance_rate(commitments: Iterable[ComplianceFact], *, today: date) -> float | None:
+    """Commitments completed on time divided by those due: dated, not waived, not no-contact, and due
+    before today. None when nothing is due yet."""
+    due = [
+        c
+        for c in commitments
+        if c.kind != CommitmentKind.no_contact and not c.waived and c.due_on is not None and c.due_on < today
+    ]
+    if not due:
+        return None
+    return sum(on_time(due_on=c.due_on, completed_on=c.completed_on) for c in due) / len(due)

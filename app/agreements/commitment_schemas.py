@@ -1,0 +1,164 @@
+"""Input and output schemas for commitments, progress, waivers and case closure (pages and API alike)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.agreements.commitment_rules import CommitmentStatus
+from app.agreements.models import CommitmentKind, ProgressKind, WaiverStatus
+from app.conferences.models import ClosureReason
+from app.db import RecordId
+from app.schemas import InputModel
+
+# How a survivor's consent to a waiver reached the facilitator (the portal records its own).
+WaiverConsentMethod = Literal["in_person", "written", "phone", "video"]
+WAIVER_CONSENT_METHODS: dict[str, str] = {
+    "in_person": "In person",
+    "written": "In writing",
+    "phone": "By phone",
+    "video": "By video call",
+}
+
+
+class ProgressCreate(InputModel):
+    """Progress towards one commitment. `amount` is in natural units: money (12.50), hours (2.5) or
+    sessions (1); an apology, another task done, a breach or a note take none."""
+
+    kind: ProgressKind
+    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2)
+    occurred_on: date = Field(description="When it happened (the program's local date); not in the future.")
+    evidence_reference: str = Field(default="", max_length=200, description="A receipt number, a log sheet, …")
+    evidence_note: str = Field(default="", max_length=2_000)
+    notify_survivor: bool = Field(
+        default=True,
+        description="Tell the survivor, if they asked to be told about progress (their contact preferences apply).",
+    )
+
+
+class CorrectionCreate(InputModel):
+    reason: str = Field(min_length=1, max_length=2_000, description="Why the entry was wrong.")
+
+
+class WaiverCreate(InputModel):
+    """Waive a commitment. With `consent_method`, the facilitator records the survivor's consent given to
+    them; without it, the survivor is asked in the portal and the waiver waits for their answer."""
+
+    reason: str = Field(min_length=1, max_length=2_000)
+    consent_method: WaiverConsentMethod | None = None
+    survivor_consent_confirmed: bool = Field(
+        default=False, description="The survivor agreed to waive exactly this commitment."
+    )
+
+
+class WaiverAnswer(InputModel):
+    agree: bool
+
+
+class ClosureCreate(InputModel):
+    reason: ClosureReason
+    note: str = Field(min_length=1, max_length=2_000)
+
+
+class CommitmentFilter(InputModel):
+    """The commitment list's filters, sort and page (query string of the page, the API and the CSV)."""
+
+    status: CommitmentStatus | None = None
+    kind: CommitmentKind | None = None
+    facilitator_id: RecordId | None = None
+    case_id: RecordId | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    sort: Literal["due_on", "-due_on", "case", "-case", "status", "kind"] = "due_on"
+    page: int = Field(default=1, ge=1, le=100_000)
+
+
+class ProgressPublic(BaseModel):
+    id: int
+    commitment_id: int
+    kind: ProgressKind
+    amount: int = Field(description="In the commitment's unit: cents, minutes, sessions or 1; negative on a reversal.")
+    amount_text: str
+    occurred_on: date
+    evidence_reference: str
+    evidence_note: str
+    reverses_id: int | None
+    reversed_by_id: int | None
+    correction_reason: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class WaiverPublic(BaseModel):
+    id: int
+    commitment_id: int
+    reason: str
+    status: WaiverStatus
+    consent_method: str | None
+    consent_at: datetime | None
+    consent_recorded_by: str | None
+    requested_by: str
+    created_at: datetime
+
+
+class CommitmentPublic(BaseModel):
+    id: int
+    case_id: int
+    case_reference: str
+    version_number: int
+    term_number: int
+    sequence: int
+    of_count: int
+    kind: CommitmentKind
+    description: str
+    owed_by_id: int
+    owed_by_role: str
+    due_on: date | None
+    quantity: int = Field(description="In the unit: cents (payment), minutes (service hours), sessions, or 1.")
+    unit: str
+    currency: str | None
+    quantity_text: str
+    done: int
+    done_text: str
+    verification: str
+    status: CommitmentStatus
+    completed_on: date | None
+    breached_on: date | None
+    waived_at: datetime | None
+
+
+class CommitmentDetail(CommitmentPublic):
+    progress: list[ProgressPublic]
+    waivers: list[WaiverPublic]
+
+
+class CommitmentPage(BaseModel):
+    items: list[CommitmentPublic]
+    page: int
+    pages: int
+    total: int
+
+
+class DashboardCounts(BaseModel):
+    overdue: int
+    due_soon: int = Field(description="Due in the program's window (default the next 14 days), today included.")
+    completed_this_month: int
+    compliance_rate: float | None = Field(description="Completed on time / due so far; null when nothing is due.")
+    due_so_far: int
+    completed_on_time: int
+    cases_in_monitoring: int
+    cases_completed: int
+    today: date
+    due_soon_days: int
+
+
+class CaseCompliance(BaseModel):
+    case_id: int
+    case_reference: str
+    state: Literal["no_agreement", "monitoring", "completed", "closed"]
+    closure_reason: ClosureReason | None
+    closure_note: str | None
+    counts: dict[CommitmentStatus, int]
+    compliance_rate: float | None
+    commitments: list[CommitmentDetail]

@@ -1,0 +1,600 @@
+"""Monitoring (G6): commitments created at sealing, progress with evidence, corrections, waivers with the
+survivor's consent, case completion and closure.
+
+Every write is audited, checks the rules in `commitment_rules`, and keeps the commitment's progress
+summary (total, completion date, first breach) equal to its entries, in the same transaction.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from app.actor import Actor
+from app.agreements.commitment_rules import (
+    MINUTES_PER_HOUR,
+    PROGRESS_FOR,
+    PROGRESS_LABELS,
+    CommitmentStatus,
+    EntryFact,
+    commitment_status,
+    commitments_from_terms,
+    local_today,
+    progress_conditions,
+    settles_case,
+    summarise,
+)
+from app.agreements.commitment_schemas import ClosureCreate, ProgressCreate, WaiverCreate
+from app.agreements.models import (
+    AgreementVersion,
+    Commitment,
+    CommitmentKind,
+    ProgressEntry,
+    ProgressKind,
+    Waiver,
+    WaiverStatus,
+)
+from app.agreements.terms import Term
+from app.audit.service import record_event
+from app.auth.models import UserRole
+from app.conferences.models import (
+    CLOSURE_REASONS,
+    Case,
+    CaseClosure,
+    CaseSession,
+    Participant,
+    ParticipantRole,
+    SessionStatus,
+)
+from app.conferences.service import require_case_writer
+from app.db import utcnow
+from app.errors import Condition, Conflict, InvalidInput, NotFound, PermissionDenied
+from app.notifications.models import Notification
+from app.notifications.service import notify_case_facilitators
+from app.programs.models import Program
+from app.safety.models import Consent, ConsentScope
+
+PROGRESS_RECORDERS = frozenset({UserRole.admin, UserRole.facilitator, UserRole.staff})
+
+
+def require_progress_recorder(actor: Actor) -> None:
+    if actor.kind != "user" or actor.role not in PROGRESS_RECORDERS:
+        raise PermissionDenied("Only program staff, facilitators and administrators record progress.")
+
+
+def program_of(session: Session, case: Case) -> Program:
+    program = session.get(Program, case.program_id)
+    assert program is not None
+    return program
+
+
+def today_for(session: Session, case: Case) -> date:
+    return local_today(utcnow(), program_of(session, case).timezone)
+
+
+# --- sealing ----------------------------------------------------------------------------------------
+
+
+def create_commitments(
+    session: Session, *, actor: Actor, case: Case, version: AgreementVersion, terms: list[Term]
+) -> list[Commitment]:
+    """Called while sealing, in its transaction: the version's commitments; a sealed amendment's
+    commitments replace those of the version it amends (which stay, with their progress, for the record)."""
+    now = utcnow()
+    if version.amends_version_id is not None:
+        for old in session.exec(
+            select(Commitment).where(
+                Commitment.version_id == version.amends_version_id, col(Commitment.superseded_at).is_(None)
+            )
+        ).all():
+            old.superseded_at = now
+            session.add(old)
+    rows = [
+        Commitment(
+            program_id=case.program_id,
+            case_id=case.id,  # type: ignore[arg-type]
+            agreement_id=version.agreement_id,
+            version_id=version.id,  # type: ignore[arg-type]
+            term_number=spec.term_number,
+            sequence=spec.sequence,
+            of_count=spec.of_count,
+            kind=spec.kind,
+            owed_by_id=spec.owed_by_id,
+            description=spec.description,
+            due_on=spec.due_on,
+            quantity=spec.quantity,
+            currency=spec.currency,
+            verification=spec.verification,
+        )
+        for spec in commitments_from_terms(terms)
+    ]
+    session.add_all(rows)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="commitments.created",
+        entity_type="agreement_version",
+        entity_id=version.id,
+        case_id=case.id,
+        detail={"count": len(rows), "amends": version.amends_version_id},
+    )
+    return rows
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def active_commitments(session: Session, *, case: Case) -> list[Commitment]:
+    """The commitments in force: those of the sealed version (not of one an amendment replaced)."""
+    return list(
+        session.exec(
+            select(Commitment)
+            .where(Commitment.case_id == case.id, col(Commitment.superseded_at).is_(None))
+            .order_by(col(Commitment.due_on).is_(None), col(Commitment.due_on), col(Commitment.id))
+        ).all()
+    )
+
+
+def status_of(commitment: Commitment, *, today: date, due_soon_days: int) -> CommitmentStatus:
+    return commitment_status(
+        kind=CommitmentKind(commitment.kind),
+        due_on=commitment.due_on,
+        completed_on=commitment.completed_on,
+        breached_on=commitment.breached_on,
+        waived=commitment.waived_at is not None,
+        today=today,
+        due_soon_days=due_soon_days,
+    )
+
+
+def closure_of(session: Session, *, case: Case) -> CaseClosure | None:
+    return session.exec(select(CaseClosure).where(CaseClosure.case_id == case.id)).first()
+
+
+def case_state(session: Session, *, case: Case, today: date | None = None) -> str:
+    """no_agreement, monitoring, completed or closed: derived from the closure and the commitments."""
+    if closure_of(session, case=case) is not None:
+        return "closed"
+    commitments = active_commitments(session, case=case)
+    if not commitments:
+        return "no_agreement"
+    program = program_of(session, case)
+    today = today or local_today(utcnow(), program.timezone)
+    done = all(
+        settles_case(CommitmentKind(c.kind), c.due_on, status_of(c, today=today, due_soon_days=program.due_soon_days))
+        for c in commitments
+    )
+    return "completed" if done else "monitoring"
+
+
+def get_commitment(session: Session, *, case: Case, commitment_id: int) -> Commitment | None:
+    commitment = session.get(Commitment, commitment_id)
+    if commitment is None or commitment.case_id != case.id:
+        return None
+    return commitment
+
+
+def entries_of(session: Session, *, commitment: Commitment) -> list[ProgressEntry]:
+    return list(
+        session.exec(
+            select(ProgressEntry)
+            .where(ProgressEntry.commitment_id == commitment.id)
+            .order_by(col(ProgressEntry.occurred_on), col(ProgressEntry.id))
+        ).all()
+    )
+
+
+# --- progress ---------------------------------------------------------------------------------------
+
+
+def to_units(kind: CommitmentKind, entry_kind: ProgressKind, amount: Decimal | None) -> int:
+    """A natural amount (12.50 money, 2.5 hours, 1 session) in the commitment's stored unit."""
+    if entry_kind in (ProgressKind.note, ProgressKind.breach_reported):
+        return 0
+    if entry_kind in (ProgressKind.apology_delivered, ProgressKind.done):
+        return 1
+    if amount is None:
+        raise InvalidInput("Enter the amount.", field_errors={"amount": "Enter the amount."})
+    match kind:
+        case CommitmentKind.payment:
+            cents = amount * 100
+            if cents != cents.to_integral_value():
+                message = "Give the amount in whole cents, for example 12.50."
+                raise InvalidInput(message, field_errors={"amount": message})
+            return int(cents)
+        case CommitmentKind.service_hours:
+            minutes = amount * MINUTES_PER_HOUR
+            if minutes != minutes.to_integral_value():
+                message = "Give the hours in whole minutes, for example 1.5 or 2.25."
+                raise InvalidInput(message, field_errors={"amount": message})
+            return int(minutes)
+        case _:
+            if amount != amount.to_integral_value():
+                message = "Give a whole number of sessions."
+                raise InvalidInput(message, field_errors={"amount": message})
+            return int(amount)
+
+
+def _refresh(session: Session, *, commitment: Commitment) -> None:
+    """Rewrite the commitment's progress summary from its entries."""
+    session.flush()
+    facts = [
+        EntryFact(e.id, ProgressKind(e.kind), e.amount, e.occurred_on, e.reverses_id)  # type: ignore[arg-type]
+        for e in entries_of(session, commitment=commitment)
+    ]
+    summary = summarise(kind=CommitmentKind(commitment.kind), quantity=commitment.quantity, entries=facts)
+    commitment.progress_total = summary.total
+    commitment.completed_on = summary.completed_on
+    commitment.breached_on = summary.breached_on
+    session.add(commitment)
+    session.flush()
+
+
+def _require_open(session: Session, *, case: Case, commitment: Commitment) -> None:
+    problems = []
+    if closure_of(session, case=case) is not None:
+        problems.append(Condition("case_closed", "This case is closed: nothing more is recorded against it."))
+    if commitment.superseded_at is not None:
+        problems.append(
+            Condition("commitment_superseded", "An amendment replaced this commitment: record against the new one.")
+        )
+    if problems:
+        raise Conflict(problems[0].message, conditions=problems)
+
+
+def _survivor(session: Session, *, case: Case) -> Participant | None:
+    return session.exec(
+        select(Participant)
+        .where(Participant.case_id == case.id, Participant.role == ParticipantRole.survivor)
+        .order_by(col(Participant.id))
+    ).first()
+
+
+def told_about_progress(session: Session, *, participant: Participant) -> bool:
+    """Whether the person's latest consent to be told about progress is active."""
+    latest = session.exec(
+        select(Consent)
+        .where(Consent.participant_id == participant.id, Consent.scope == ConsentScope.progress_updates)
+        .order_by(col(Consent.given_at).desc(), col(Consent.id).desc())
+    ).first()
+    return latest is not None and latest.withdrawn_at is None
+
+
+def _tell_survivor(session: Session, *, case: Case, commitment: Commitment, entry: ProgressEntry) -> None:
+    """The optional progress message: only with the survivor's consent; the worker applies their
+    safe-contact preferences (channel, quiet hours, a neutral subject)."""
+    survivor = _survivor(session, case=case)
+    if survivor is None or not told_about_progress(session, participant=survivor):
+        return
+    what = PROGRESS_LABELS[ProgressKind(entry.kind)].lower()
+    session.add(
+        Notification(
+            program_id=case.program_id,
+            case_id=case.id,
+            kind="commitment_progress",
+            recipient_participant_id=survivor.id,
+            subject="News about your agreement",
+            body=(
+                f'There is news about your agreement: {what} for "{commitment.description}".\n\n'
+                "Your facilitator can tell you more, or you can see it in your private page.\n"
+            ),
+        )
+    )
+
+
+def record_progress(
+    session: Session, *, actor: Actor, case: Case, commitment: Commitment, data: ProgressCreate
+) -> ProgressEntry:
+    """Record what was done, with its evidence. Partial progress adds up; more than is owed is refused."""
+    require_progress_recorder(actor)
+    _require_open(session, case=case, commitment=commitment)
+    kind = CommitmentKind(commitment.kind)
+    units = to_units(kind, data.kind, data.amount) if data.kind == PROGRESS_FOR[kind] else 0
+    problems = progress_conditions(
+        commitment_kind=kind,
+        quantity=commitment.quantity,
+        done=commitment.progress_total,
+        entry_kind=data.kind,
+        amount=units,
+        occurred_on=data.occurred_on,
+        today=today_for(session, case),
+        unit=commitment.currency or "",
+    )
+    if problems:
+        field = {"future_date": "occurred_on", "wrong_progress_kind": "kind"}.get(problems[0].code, "amount")
+        raise InvalidInput(problems[0].message, field_errors={field: problems[0].message})
+    if data.kind == ProgressKind.note and not data.evidence_note.strip():
+        message = "Write the note."
+        raise InvalidInput(message, field_errors={"evidence_note": message})
+    was_settled = case_state(session, case=case) == "completed"
+    entry = ProgressEntry(
+        program_id=case.program_id,
+        case_id=case.id,  # type: ignore[arg-type]
+        commitment_id=commitment.id,  # type: ignore[arg-type]
+        kind=data.kind,
+        amount=units,
+        occurred_on=data.occurred_on,
+        evidence_reference=data.evidence_reference.strip(),
+        evidence_note=data.evidence_note.strip(),
+        recorded_by_id=actor.user_id,  # type: ignore[arg-type]
+    )
+    session.add(entry)
+    _refresh(session, commitment=commitment)
+    record_event(
+        session,
+        actor=actor,
+        action="commitment.progress_recorded",
+        entity_type="commitment",
+        entity_id=commitment.id,
+        case_id=case.id,
+        detail={"entry": entry.id, "kind": data.kind.value, "amount": units, "occurred_on": str(data.occurred_on)},
+    )
+    if data.kind == ProgressKind.breach_reported:
+        notify_case_facilitators(
+            session,
+            case=case,
+            kind="no_contact_breach",
+            subject=f"Case {case.reference}: a no-contact breach was reported",
+            body="A breach of the no-contact commitment was recorded. Check on the survivor's safety first.",
+        )
+    elif data.kind != ProgressKind.note and data.notify_survivor:
+        _tell_survivor(session, case=case, commitment=commitment, entry=entry)
+    _note_completion(session, actor=actor, case=case, was_completed=was_settled)
+    return entry
+
+
+def correct_entry(session: Session, *, actor: Actor, case: Case, entry: ProgressEntry, reason: str) -> ProgressEntry:
+    """Reverse an entry: a new entry that cancels it, with the reason. Both stay visible."""
+    require_progress_recorder(actor)
+    commitment = session.get(Commitment, entry.commitment_id)
+    assert commitment is not None
+    _require_open(session, case=case, commitment=commitment)
+    if not reason.strip():
+        raise InvalidInput("Say why the entry was wrong.", field_errors={"reason": "Say why the entry was wrong."})
+    if entry.reverses_id is not None:
+        raise Conflict(
+            "A correction cannot itself be reversed: record the entry again instead.",
+            conditions=[Condition("is_correction", "This entry is a correction; record the right entry anew.")],
+        )
+    if session.exec(select(ProgressEntry.id).where(ProgressEntry.reverses_id == entry.id)).first() is not None:
+        raise Conflict(
+            "This entry was already corrected.",
+            conditions=[Condition("already_corrected", "This entry was already corrected.")],
+        )
+    was_settled = case_state(session, case=case) == "completed"
+    reversal = ProgressEntry(
+        program_id=entry.program_id,
+        case_id=entry.case_id,
+        commitment_id=entry.commitment_id,
+        kind=entry.kind,
+        amount=-entry.amount,
+        occurred_on=entry.occurred_on,
+        evidence_reference=entry.evidence_reference,
+        evidence_note="",
+        reverses_id=entry.id,
+        correction_reason=reason.strip(),
+        recorded_by_id=actor.user_id,  # type: ignore[arg-type]
+    )
+    session.add(reversal)
+    _refresh(session, commitment=commitment)
+    record_event(
+        session,
+        actor=actor,
+        action="commitment.progress_corrected",
+        entity_type="commitment",
+        entity_id=commitment.id,
+        case_id=case.id,
+        detail={"entry": entry.id, "reversal": reversal.id},
+    )
+    if was_settled and case_state(session, case=case) != "completed":
+        record_event(
+            session,
+            actor=actor,
+            action="case.reopened_for_monitoring",
+            entity_type="case",
+            entity_id=case.id,
+            case_id=case.id,
+            detail={"because": "correction", "entry": entry.id},
+        )
+    return reversal
+
+
+def _note_completion(session: Session, *, actor: Actor, case: Case, was_completed: bool) -> None:
+    """When the last commitment settles, the case completes by itself: audit it and tell the facilitators."""
+    if was_completed or case_state(session, case=case) != "completed":
+        return
+    record_event(session, actor=actor, action="case.completed", entity_type="case", entity_id=case.id, case_id=case.id)
+    notify_case_facilitators(
+        session,
+        case=case,
+        kind="case_completed",
+        subject=f"Case {case.reference}: every commitment is met",
+        body="Every commitment of the agreement is completed or waived. The case is complete.",
+    )
+
+
+# --- waivers ----------------------------------------------------------------------------------------
+
+
+def _pending_waiver(session: Session, *, commitment: Commitment) -> Waiver | None:
+    return session.exec(
+        select(Waiver).where(Waiver.commitment_id == commitment.id, Waiver.status == WaiverStatus.asked)
+    ).first()
+
+
+def waive(session: Session, *, actor: Actor, case: Case, commitment: Commitment, data: WaiverCreate) -> Waiver:
+    """Waive a commitment, with a reason and the survivor's consent: recorded here by the facilitator
+    (with how it was given), or asked for in the portal (the waiver then waits for the answer)."""
+    require_case_writer(actor)
+    _require_open(session, case=case, commitment=commitment)
+    if not data.reason.strip():
+        raise InvalidInput("Say why the commitment is waived.", field_errors={"reason": "Give the reason."})
+    status = status_of(
+        commitment, today=today_for(session, case), due_soon_days=program_of(session, case).due_soon_days
+    )
+    if status in (CommitmentStatus.completed, CommitmentStatus.waived):
+        raise Conflict(
+            f"This commitment is already {status.value}.",
+            conditions=[Condition("already_settled", f"This commitment is already {status.value}.")],
+        )
+    if _pending_waiver(session, commitment=commitment) is not None:
+        raise Conflict(
+            "The survivor has already been asked about waiving this commitment.",
+            conditions=[Condition("waiver_pending", "Wait for the survivor's answer in the portal.")],
+        )
+    survivor = _survivor(session, case=case)
+    if survivor is None:
+        raise Conflict(
+            "A waiver needs the survivor's consent, and this case has no survivor.",
+            conditions=[Condition("survivor_missing", "Add the survivor to the case.")],
+        )
+    if data.consent_method is not None and not data.survivor_consent_confirmed:
+        message = "Confirm that the survivor agreed to waive exactly this commitment."
+        raise Conflict(
+            "A waiver needs the survivor's consent on record.",
+            conditions=[Condition("survivor_consent_missing", message, participant_id=survivor.id)],
+        )
+    if data.survivor_consent_confirmed and data.consent_method is None:
+        message = "Say how the survivor gave their consent."
+        raise InvalidInput(message, field_errors={"consent_method": message})
+    waiver = Waiver(
+        program_id=case.program_id,
+        case_id=case.id,  # type: ignore[arg-type]
+        commitment_id=commitment.id,  # type: ignore[arg-type]
+        reason=data.reason.strip(),
+        status=WaiverStatus.asked,
+        survivor_id=survivor.id,  # type: ignore[arg-type]
+        requested_by_id=actor.user_id,  # type: ignore[arg-type]
+    )
+    session.add(waiver)
+    session.flush()
+    if data.consent_method is None:
+        record_event(
+            session,
+            actor=actor,
+            action="commitment.waiver_asked",
+            entity_type="commitment",
+            entity_id=commitment.id,
+            case_id=case.id,
+            detail={"waiver": waiver.id},
+        )
+        return waiver
+    return _grant(session, actor=actor, case=case, commitment=commitment, waiver=waiver, method=data.consent_method)
+
+
+def _grant(
+    session: Session, *, actor: Actor, case: Case, commitment: Commitment, waiver: Waiver, method: str
+) -> Waiver:
+    was_completed = case_state(session, case=case) == "completed"
+    now = utcnow()
+    waiver.status = WaiverStatus.consented
+    waiver.consent_method = method
+    waiver.consent_at = now
+    waiver.consent_recorded_by_id = actor.user_id
+    commitment.waived_at = now
+    session.add_all([waiver, commitment])
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="commitment.waived",
+        entity_type="commitment",
+        entity_id=commitment.id,
+        case_id=case.id,
+        detail={"waiver": waiver.id, "consent_method": method},
+    )
+    _note_completion(session, actor=actor, case=case, was_completed=was_completed)
+    return waiver
+
+
+def answer_waiver(session: Session, *, actor: Actor, case: Case, waiver: Waiver, agree: bool) -> Waiver:
+    """The survivor's answer in the portal to a waiver they were asked about."""
+    if actor.kind != "participant" or actor.participant_id != waiver.survivor_id or actor.case_id != case.id:
+        raise NotFound("No such request.")
+    if waiver.status != WaiverStatus.asked:
+        raise Conflict(
+            "You have already answered this.",
+            conditions=[Condition("already_answered", "This request was already answered.")],
+        )
+    commitment = session.get(Commitment, waiver.commitment_id)
+    assert commitment is not None
+    _require_open(session, case=case, commitment=commitment)
+    if agree:
+        return _grant(session, actor=actor, case=case, commitment=commitment, waiver=waiver, method="portal")
+    waiver.status = WaiverStatus.declined
+    waiver.consent_at = utcnow()
+    waiver.consent_method = "portal"
+    session.add(waiver)
+    record_event(
+        session,
+        actor=actor,
+        action="commitment.waiver_declined",
+        entity_type="commitment",
+        entity_id=commitment.id,
+        case_id=case.id,
+        detail={"waiver": waiver.id},
+    )
+    notify_case_facilitators(
+        session,
+        case=case,
+        kind="waiver_declined",
+        subject=f"Case {case.reference}: the survivor did not agree to a waiver",
+        body=f'The survivor did not agree to waive "{commitment.description}". The commitment stands.',
+    )
+    return waiver
+
+
+def waivers_of(session: Session, *, case: Case) -> list[Waiver]:
+    return list(session.exec(select(Waiver).where(Waiver.case_id == case.id).order_by(col(Waiver.id))).all())
+
+
+# --- closure ----------------------------------------------------------------------------------------
+
+
+def close_case(session: Session, *, actor: Actor, case: Case, data: ClosureCreate) -> CaseClosure:
+    """Close a case that will not complete, with a reason from the fixed list and a note."""
+    require_case_writer(actor)
+    if not data.note.strip():
+        raise InvalidInput("Explain the closure in a note.", field_errors={"note": "Explain the closure."})
+    problems = []
+    if closure_of(session, case=case) is not None:
+        problems.append(Condition("case_closed", "This case is already closed."))
+    elif case_state(session, case=case) == "completed":
+        problems.append(Condition("case_completed", "This case is complete: every commitment is met."))
+    upcoming = session.exec(
+        select(CaseSession.id).where(
+            CaseSession.case_id == case.id,
+            col(CaseSession.status).in_([SessionStatus.scheduled, SessionStatus.on_hold]),
+            CaseSession.starts_at > utcnow(),
+        )
+    ).first()
+    if upcoming is not None:
+        problems.append(
+            Condition(
+                "sessions_scheduled",
+                "Cancel the upcoming sessions first, so that everyone invited is told.",
+                f"/cases/{case.id}/sessions",
+            )
+        )
+    if problems:
+        raise Conflict("This case cannot be closed.", conditions=problems)
+    closure = CaseClosure(
+        program_id=case.program_id,
+        case_id=case.id,  # type: ignore[arg-type]
+        reason=data.reason,
+        note=data.note.strip(),
+        closed_by_id=actor.user_id,  # type: ignore[arg-type]
+    )
+    session.add(closure)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="case.closed",
+        entity_type="case",
+        entity_id=case.id,
+        case_id=case.id,
+        detail={"reason": data.reason.value, "label": CLOSURE_REASONS[data.reason]},
+    )
+    return closure
