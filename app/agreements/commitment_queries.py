@@ -216,6 +216,7 @@ class CommitmentRow:
     id: int
     case_id: int
     case_reference: str
+    version_id: int
     version_number: int
     term_number: int
     sequence: int
@@ -298,6 +299,7 @@ def _to_row(record, facilitators: dict[int, tuple[str, ...]]) -> CommitmentRow: 
         id=c.id,
         case_id=c.case_id,
         case_reference=reference,
+        version_id=c.version_id,
         version_number=number,
         term_number=c.term_number,
         sequence=c.sequence,
