@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from app.auth.dependencies import SESSION_COOKIE
+from app.conferences.models import CLOSURE_REASONS
 from app.config import PROJECT_ROOT
 from app.db import MAX_ID
 from app.errors import AppError
@@ -36,6 +37,7 @@ def local_time(context: Context, value: datetime | None, fmt: str = "%d %b %Y, %
 
 
 templates.env.filters["local_time"] = local_time
+templates.env.globals["closure_labels"] = {reason.value: label for reason, label in CLOSURE_REASONS.items()}
 
 
 def is_htmx(request: Request) -> bool:

@@ -7,10 +7,12 @@ from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
+from app.agreements.models import Agreement, AgreementVersion, Commitment, CommitmentKind
 from app.auth.models import User, UserRole
 from app.conferences.models import (
     Acknowledgement,
     Case,
+    CaseClosure,
     CaseFacilitator,
     CaseSession,
     HarmType,
@@ -23,8 +25,10 @@ from app.conferences.models import (
 )
 from app.conferences.rules import (
     AcknowledgementFact,
+    AgreementFact,
     AssessmentFact,
     CaseFacts,
+    CommitmentFact,
     ConcernFact,
     Journey,
     ParticipantFact,
@@ -80,6 +84,19 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
     for row in session.exec(select(CaseSession).where(col(CaseSession.case_id).in_(ids))).all():
         by_case[row.case_id]["ss"].append(SessionFact(SessionKind(row.kind), SessionStatus(row.status), row.starts_at))
     with_plan = set(session.exec(select(SafetyPlan.case_id).where(col(SafetyPlan.case_id).in_(ids)).distinct()).all())
+    agreements = _agreement_facts(session, case_ids=ids)  # type: ignore[arg-type]
+    commitments: dict[int, list[CommitmentFact]] = {i: [] for i in ids}  # type: ignore[misc]
+    for row in session.exec(
+        select(Commitment).where(col(Commitment.case_id).in_(ids), col(Commitment.superseded_at).is_(None))
+    ).all():
+        commitments[row.case_id].append(
+            CommitmentFact(
+                CommitmentKind(row.kind), row.due_on, row.completed_on, row.breached_on, row.waived_at is not None
+            )
+        )
+    closures = dict(
+        session.exec(select(CaseClosure.case_id, CaseClosure.reason).where(col(CaseClosure.case_id).in_(ids))).all()
+    )
     now = utcnow()
     return {
         case.id: CaseFacts(  # type: ignore[misc]
@@ -98,9 +115,29 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
             sessions=tuple(by_case[case.id]["ss"]),  # type: ignore[index]
             screening_validity_days=program.screening_validity_days,
             safety_plan_required_at_medium=program.safety_plan_required_at_medium,
+            agreement=agreements.get(case.id),  # type: ignore[arg-type]
+            commitments=tuple(commitments[case.id]),  # type: ignore[index]
+            closure_reason=closures.get(case.id),
+            timezone=program.timezone,
         )
         for case in cases
     }
+
+
+def _agreement_facts(session: Session, *, case_ids: list[int]) -> dict[int, AgreementFact]:
+    """Each case's agreement: the status of its latest version, and whether any version was sealed."""
+    latest: dict[int, tuple[int, str]] = {}
+    sealed: set[int] = set()
+    for case_id, number, status, sealed_at in session.exec(
+        select(Agreement.case_id, AgreementVersion.number, AgreementVersion.status, AgreementVersion.sealed_at)
+        .join(AgreementVersion, col(AgreementVersion.agreement_id) == Agreement.id)
+        .where(col(Agreement.case_id).in_(case_ids))
+    ).all():
+        if case_id not in latest or number > latest[case_id][0]:
+            latest[case_id] = (number, str(status))
+        if sealed_at is not None:
+            sealed.add(case_id)
+    return {case_id: AgreementFact(status, case_id in sealed) for case_id, (_, status) in latest.items()}
 
 
 def case_facts(session: Session, *, case: Case) -> CaseFacts:

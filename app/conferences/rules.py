@@ -6,9 +6,11 @@ tests ask `derive_journey`; later capabilities extend `CaseFacts` and the condit
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from app.agreements.commitment_rules import commitment_status, local_today, settles_case
+from app.agreements.models import CommitmentKind
 from app.conferences.models import ParticipantRole, ScreeningOutcome, SessionKind, SessionStatus
 from app.errors import Condition
 from app.safety.models import ConsentScope, RiskLevel
@@ -27,6 +29,7 @@ class Step(StrEnum):
     signed = "signed"
     monitoring = "monitoring"
     completed = "completed"
+    closed = "closed"  # off the main line: closed before completing (not suitable, withdrawn, unresolved)
 
 
 STEP_LABELS: dict[Step, str] = {
@@ -41,9 +44,10 @@ STEP_LABELS: dict[Step, str] = {
     Step.signed: "Signed",
     Step.monitoring: "Monitoring",
     Step.completed: "Completed",
+    Step.closed: "Closed",
 }
 
-JOURNEY: tuple[Step, ...] = tuple(Step)
+JOURNEY: tuple[Step, ...] = tuple(step for step in Step if step != Step.closed)
 
 
 class StepState(StrEnum):
@@ -51,6 +55,7 @@ class StepState(StrEnum):
     current = "current"
     blocked = "blocked"
     not_started = "not_started"
+    stopped = "stopped"  # a closed case stopped at this step
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,23 @@ class SessionFact:
 
 
 @dataclass(frozen=True)
+class AgreementFact:
+    """The case's agreement: its latest version's status, and whether a version was ever sealed."""
+
+    latest_status: str
+    ever_sealed: bool
+
+
+@dataclass(frozen=True)
+class CommitmentFact:
+    kind: CommitmentKind
+    due_on: date | None
+    completed_on: date | None
+    breached_on: date | None
+    waived: bool
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """What the journey and the gates are derived from: the case's own records, already loaded."""
 
@@ -111,6 +133,10 @@ class CaseFacts:
     sessions: tuple[SessionFact, ...] = ()
     screening_validity_days: int = 90
     safety_plan_required_at_medium: bool = False
+    agreement: AgreementFact | None = None
+    commitments: tuple[CommitmentFact, ...] = ()  # those in force (of the sealed version)
+    closure_reason: str | None = None
+    timezone: str = "UTC"
 
     def with_role(self, role: ParticipantRole) -> list[ParticipantFact]:
         return [p for p in self.participants if p.role == role]
@@ -137,13 +163,17 @@ class Journey:
     steps: tuple[JourneyStep, ...]
     blockers: tuple[Condition, ...] = field(default=())
     pauses: tuple[Condition, ...] = field(default=())
+    reached: Step | None = None  # for a closed case: the last stage it reached before closing
+    closure_reason: str | None = None
 
     @property
     def paused(self) -> bool:
-        return bool(self.pauses)
+        return bool(self.pauses) and self.stage != Step.closed
 
     @property
     def next_step(self) -> Step | None:
+        if self.stage == Step.closed:
+            return None
         index = JOURNEY.index(self.stage)
         return JOURNEY[index + 1] if index + 1 < len(JOURNEY) else None
 
@@ -320,20 +350,63 @@ def _scheduling_stage(facts: CaseFacts) -> Step | None:
     return None
 
 
+_AGREEMENT_STAGES = {
+    "draft": Step.agreement_drafted,
+    "changes_requested": Step.agreement_drafted,
+    "superseded": Step.agreement_drafted,
+    "in_review": Step.survivor_review,
+    "accepted": Step.survivor_review,
+    "signing": Step.signing,
+    "sealed": Step.signed,
+}
+
+
+def _agreement_stage(facts: CaseFacts) -> Step | None:
+    """After the conference, the stage follows the agreement; once sealed, its commitments (G6)."""
+    if facts.agreement is None:
+        return None
+    if facts.agreement.ever_sealed:
+        if not facts.commitments:
+            return Step.signed
+        today = local_today(facts.now, facts.timezone)
+        settled = all(
+            settles_case(
+                c.kind,
+                c.due_on,
+                commitment_status(
+                    kind=c.kind,
+                    due_on=c.due_on,
+                    completed_on=c.completed_on,
+                    breached_on=c.breached_on,
+                    waived=c.waived,
+                    today=today,
+                ),
+            )
+            for c in facts.commitments
+        )
+        return Step.completed if settled else Step.monitoring
+    return _AGREEMENT_STAGES.get(facts.agreement.latest_status, Step.agreement_drafted)
+
+
 def derive_journey(facts: CaseFacts) -> Journey:
-    """The case's stage, each step's state, what blocks the next step, and why it is paused."""
+    """The case's stage, each step's state, what blocks the next step, and why it is paused.
+    A closed case's stage is `closed`; its steps show how far it got."""
     pauses = tuple(pause_reasons(facts))
-    stage = _scheduling_stage(facts)
+    stage = _agreement_stage(facts) or _scheduling_stage(facts)
     if stage is None:
         blockers = tuple(conference_conditions(facts))
         stage = Step.preparation if blockers else Step.ready
     else:
+        blockers = ()
+    if facts.closure_reason is not None:
         blockers = ()
     current = JOURNEY.index(stage)
     steps = []
     for index, step in enumerate(JOURNEY):
         if index < current:
             state = StepState.done
+        elif index == current and facts.closure_reason is not None:
+            state = StepState.stopped
         elif index == current:
             state = StepState.current
         elif index == current + 1 and blockers:
@@ -341,4 +414,12 @@ def derive_journey(facts: CaseFacts) -> Journey:
         else:
             state = StepState.not_started
         steps.append(JourneyStep(step, STEP_LABELS[step], state))
+    if facts.closure_reason is not None:
+        return Journey(
+            stage=Step.closed,
+            steps=tuple(steps),
+            pauses=pauses,
+            reached=stage,
+            closure_reason=facts.closure_reason,
+        )
     return Journey(stage=stage, steps=tuple(steps), blockers=blockers, pauses=pauses)

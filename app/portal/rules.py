@@ -59,7 +59,7 @@ class PortalStatus:
 
 def portal_status(facts: CaseFacts, journey: Journey, *, participant_id: int) -> PortalStatus:
     """The home page's 'where are you now' and 'what happens next', for one participant."""
-    step = _STEP_OF_STAGE[journey.stage]
+    step = _STEP_OF_STAGE[journey.reached or journey.stage]
     own = {scope: consent_state(facts.consents, participant_id=participant_id, scope=scope) for scope in ConsentScope}
     if any(own[scope] == "withdrawn" for scope in PARTICIPATION_SCOPES):
         return PortalStatus(STOPPED, NEXT_AGAIN, step, stopped=True)

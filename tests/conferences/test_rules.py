@@ -1,19 +1,23 @@
 """The journey and gate G1 are derived from the records by pure functions: every code, every edge."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.conferences.models import ParticipantRole, ScreeningOutcome
+from app.agreements.models import CommitmentKind
+from app.conferences.models import ParticipantRole, ScreeningOutcome, SessionKind, SessionStatus
 from app.conferences.rules import (
     JOURNEY,
     AcknowledgementFact,
+    AgreementFact,
     AssessmentFact,
     CaseFacts,
+    CommitmentFact,
     ConcernFact,
     ParticipantFact,
     ScreeningFact,
+    SessionFact,
     Step,
     StepState,
     conference_conditions,
@@ -283,3 +287,109 @@ def test_every_journey_step_appears_once_in_order() -> None:
     assert [s.step for s in journey.steps] == list(JOURNEY)
     assert sum(s.state == StepState.current for s in journey.steps) == 1
     assert journey.next_step == Step.conference_scheduled
+
+
+# --- after the conference: the agreement, then monitoring (G6) ----------------------------------
+
+HELD = (SessionFact(SessionKind.conference, SessionStatus.held, NOW - timedelta(days=30)),)
+
+
+def _commitment(**overrides) -> CommitmentFact:  # type: ignore[no-untyped-def]
+    fields = {
+        "kind": CommitmentKind.payment,
+        "due_on": date(2026, 12, 1),
+        "completed_on": None,
+        "breached_on": None,
+        "waived": False,
+    }
+    return CommitmentFact(**(fields | overrides))
+
+
+@pytest.mark.parametrize(
+    ("latest", "stage"),
+    [
+        ("draft", Step.agreement_drafted),
+        ("changes_requested", Step.agreement_drafted),
+        ("in_review", Step.survivor_review),
+        ("accepted", Step.survivor_review),
+        ("signing", Step.signing),
+    ],
+)
+def test_after_the_conference_the_stage_follows_the_agreement(latest: str, stage: Step) -> None:
+    journey = derive_journey(ready_facts(sessions=HELD, agreement=AgreementFact(latest, ever_sealed=False)))
+    assert journey.stage == stage
+    states = {s.step: s.state for s in journey.steps}
+    assert states[Step.conference_held] == StepState.done
+    assert states[stage] == StepState.current
+
+
+def test_a_sealed_agreement_with_open_commitments_is_in_monitoring() -> None:
+    facts = ready_facts(
+        sessions=HELD,
+        agreement=AgreementFact("sealed", ever_sealed=True),
+        commitments=(_commitment(completed_on=date(2026, 11, 1)), _commitment(due_on=date(2026, 10, 1))),
+    )
+    journey = derive_journey(facts)
+    assert journey.stage == Step.monitoring
+    assert journey.next_step == Step.completed
+
+
+def test_an_amendment_in_drafting_keeps_a_sealed_case_in_monitoring() -> None:
+    facts = ready_facts(sessions=HELD, agreement=AgreementFact("draft", ever_sealed=True), commitments=(_commitment(),))
+    assert derive_journey(facts).stage == Step.monitoring
+
+
+def test_a_case_completes_when_every_commitment_is_completed_or_waived() -> None:
+    facts = ready_facts(
+        sessions=HELD,
+        agreement=AgreementFact("sealed", ever_sealed=True),
+        commitments=(
+            _commitment(completed_on=date(2026, 11, 20)),
+            _commitment(waived=True),
+            _commitment(kind=CommitmentKind.no_contact, due_on=None),  # standing, not breached
+        ),
+    )
+    journey = derive_journey(facts)
+    assert journey.stage == Step.completed
+    assert all(s.state == StepState.done for s in journey.steps[:-1])
+
+
+def test_a_breached_no_contact_commitment_keeps_the_case_in_monitoring() -> None:
+    breached = _commitment(kind=CommitmentKind.no_contact, due_on=None, breached_on=date(2026, 11, 2))
+    facts = ready_facts(
+        sessions=HELD,
+        agreement=AgreementFact("sealed", ever_sealed=True),
+        commitments=(_commitment(completed_on=date(2026, 11, 20)), breached),
+    )
+    assert derive_journey(facts).stage == Step.monitoring
+
+
+def test_a_closed_case_says_so_and_shows_where_it_stopped() -> None:
+    facts = ready_facts(
+        sessions=HELD,
+        agreement=AgreementFact("sealed", ever_sealed=True),
+        commitments=(_commitment(due_on=date(2026, 10, 1)),),
+        closure_reason="non_compliance",
+    )
+    journey = derive_journey(facts)
+    assert journey.stage == Step.closed
+    assert journey.reached == Step.monitoring
+    assert journey.next_step is None and journey.blockers == ()
+    states = {s.step: s.state for s in journey.steps}
+    assert states[Step.monitoring] == StepState.stopped
+    assert states[Step.completed] == StepState.not_started
+    assert Step.closed not in JOURNEY
+
+
+def test_completion_is_judged_on_the_programs_local_date() -> None:
+    """Due on 21 November in Auckland: at 12:00 UTC it is already the 22nd there, so the standing
+    no-contact term that ended on the 21st is over and the case is complete; in UTC it is not yet."""
+    ended = _commitment(kind=CommitmentKind.no_contact, due_on=date(2026, 11, 21))
+    facts = ready_facts(
+        sessions=HELD,
+        agreement=AgreementFact("sealed", ever_sealed=True),
+        commitments=(ended,),
+        timezone="Pacific/Auckland",
+    )
+    assert derive_journey(facts).stage == Step.completed
+    assert derive_journey(replace(facts, timezone="UTC")).stage == Step.monitoring
