@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.agreements.models import AgreementDocument, Commitment
 from app.audit.models import AuditEvent
 from app.auth.models import SetupToken, User, UserRole
 from app.auth.passwords import verify_password
@@ -182,7 +183,10 @@ def test_load_demo_creates_the_fictional_demo_program(mend: Mend) -> None:
     assert "admin@demo.mend.example" in result.stdout
     assert mend.scalar(select(Program.name)) == "Riverside Restorative Practice (demo)"
     assert mend.scalar(select(func.count()).select_from(User).where(User.email.like("%@demo.mend.example"))) == 4
-    assert mend.scalar(select(func.count()).select_from(Case)) == 3
+    assert mend.scalar(select(func.count()).select_from(Case)) == 4
+    # One case is past its conference with a sealed agreement, so monitoring has something to show.
+    assert mend.scalar(select(func.count()).select_from(Commitment)) == 5
+    assert mend.scalar(select(func.count()).select_from(AgreementDocument)) == 1
 
 
 def test_load_demo_refuses_a_second_run(mend: Mend) -> None:
