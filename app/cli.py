@@ -154,12 +154,19 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Drain what is due now, then stop")] = False,
     interval: Annotated[float, typer.Option(min=1, help="Seconds between rounds")] = 30.0,
 ) -> None:
-    """Send due notifications from the outbox over SMTP; several workers may run at once."""
+    """Queue the commitment reminders and alerts that are due, then send due notifications from the
+    outbox over SMTP; several workers may run at once."""
     import time
 
+    from app.agreements.reminders import queue_commitment_reminders
+    from app.db import utcnow
     from app.notifications.worker import SmtpTransport, drain
 
     while True:
+        with Session(get_engine()) as session:  # its own short transaction, before the drain
+            queued = queue_commitment_reminders(session, now=utcnow())
+            session.commit()
+        typer.echo(f"queued: {queued}")
         with SmtpTransport() as transport:
             typer.echo(f"outbox: {drain(get_engine(), transport=transport)}")
         if once:

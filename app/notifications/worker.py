@@ -22,6 +22,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.agreements.reminders import stale_commitment_message
 from app.auth.models import User
 from app.conferences.invitations import stale_reminder
 from app.conferences.models import Participant
@@ -139,7 +140,8 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> l
 
 def decide(session: Session, notification: Notification, *, now: datetime) -> Send | Skip | Defer:
     """Where the message goes and with what subject, honouring the recipient's safe-contact preferences."""
-    if (stale := stale_reminder(session, notification)) is not None:
+    stale = stale_reminder(session, notification) or stale_commitment_message(session, notification, now=now)
+    if stale is not None:
         return Skip(stale)
     if notification.recipient_user_id is not None:
         user = session.get(User, notification.recipient_user_id)

@@ -7,10 +7,14 @@ so a page never mixes languages under one `lang` attribute.
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from app.agreements.commitment_rules import MINUTES_PER_HOUR, CommitmentStatus
+from app.agreements.models import CommitmentKind, ProgressKind
 from app.agreements.rules import INTENT_STATEMENT
+from app.agreements.terms import format_money
 from app.safety.models import ConsentScope
 from app.safety.sheets import InformationSheet
 
@@ -83,6 +87,65 @@ REFUSALS: dict[str, str] = {
     "not_in_review": NOT_IN_REVIEW,
     "not_open_for_signature": NOT_FOR_SIGNATURE,
     "already_signed": ALREADY_SIGNED,
+}
+
+# The follow-up pages (app/portal/commitment_views.py and commitment_api.py): what was agreed, how it is
+# going, and a survivor's answer to a waiver. The commitments' descriptions are the agreement's words,
+# shown as written (in English); only these fixed words are translated.
+PROGRESS_NOT_SHARED = "You have not said yes to news about the agreement. So we do not show it here."
+HOW_TO_SEE_PROGRESS = (
+    "That is your choice. If you want to see it, say yes to News about the agreement on the page Your choices. "
+    "You can also ask your facilitator."
+)
+NOTHING_FOR_YOU = "There is nothing about the agreement for you to see here."
+WAIVER_AGREED = "Thank you. You said yes. This part of the agreement does not have to be done any more."
+WAIVER_KEPT = "Thank you. You said no. This part of the agreement stays. Your facilitator will be told."
+CHOOSE_YES_OR_NO = "Choose yes or no."
+ALREADY_ANSWERED = "You already answered this question."
+CASE_IS_CLOSED = "This case is closed. Nothing more can change."
+AGREEMENT_CHANGED = "The agreement changed. This question is not open any more."
+# A refused waiver answer's condition codes (app/agreements/commitment_service.py), in plain words.
+WAIVER_REFUSALS: dict[str, str] = {
+    "already_answered": ALREADY_ANSWERED,
+    "case_closed": CASE_IS_CLOSED,
+    "commitment_superseded": AGREEMENT_CHANGED,
+}
+# A commitment's status in words; colour on the page only supports them.
+COMMITMENT_STATUS_WORDS: dict[CommitmentStatus, str] = {
+    CommitmentStatus.upcoming: "Not due yet",
+    CommitmentStatus.due_soon: "Due soon",
+    CommitmentStatus.overdue: "Late",
+    CommitmentStatus.completed: "Done",
+    CommitmentStatus.waived: "Not needed any more",
+    CommitmentStatus.breached: "Not kept",
+}
+# A no-contact promise is not "due": it stands until its end date.
+NO_CONTACT_STATUS_WORDS: dict[CommitmentStatus, str] = {
+    CommitmentStatus.upcoming: "In place",
+    CommitmentStatus.completed: "Ended",
+}
+COMMITMENT_KIND_WORDS: dict[CommitmentKind, str] = {
+    CommitmentKind.apology: "Apology",
+    CommitmentKind.payment: "Payment",
+    CommitmentKind.service_hours: "Community service",
+    CommitmentKind.program_attendance: "Program sessions",
+    CommitmentKind.no_contact: "No contact",
+    CommitmentKind.other: "Something else",
+}
+PROGRESS_WORDS: dict[ProgressKind, str] = {
+    ProgressKind.payment: "Payment received",
+    ProgressKind.hours: "Hours done",
+    ProgressKind.session_attended: "Session attended",
+    ProgressKind.apology_delivered: "Apology given",
+    ProgressKind.breach_reported: "Contact was reported",
+    ProgressKind.done: "Done",
+    ProgressKind.note: "Note",
+}
+CASE_STATE_WORDS: dict[str, str] = {
+    "no_agreement": "There is no signed agreement yet.",
+    "monitoring": "The agreement is in place. Your facilitator checks how it is going.",
+    "completed": "Everything in the agreement is done.",
+    "closed": "This case is closed.",
 }
 
 # Spanish as the information sheets write it: "usted", and "su facilitador".
@@ -293,6 +356,82 @@ SPANISH: dict[str, str] = {
     "Someone you trust can be with you at meetings.": "Alguien de su confianza puede estar con usted en las reuniones.",
     "News about the agreement": "Noticias sobre el acuerdo",
     "If there is an agreement, we tell you how it is going.": "Si hay un acuerdo, le contamos cómo va.",
+    # follow-up: what was agreed and how it is going
+    "See how the agreement is going": "Vea cómo va el acuerdo",
+    "What you agreed to do": "Lo que usted acordó hacer",
+    "These are the things you agreed to do. Your facilitator writes down what you have done.": "Estas son las "
+    "cosas que usted acordó hacer. Su facilitador anota lo que usted ha hecho.",
+    "Progress on the agreement": "Cómo va el acuerdo",
+    "Here you can see how the agreement is going. You can stop this news at any time on the page Your choices.": ""
+    "Aquí puede ver cómo va el acuerdo. Puede dejar de recibir estas noticias en cualquier momento en la página "
+    "Sus decisiones.",
+    "Nothing to show yet": "Todavía no hay nada que mostrar",
+    "There is no signed agreement yet.": "Todavía no hay un acuerdo firmado.",
+    "The agreement is in place. Your facilitator checks how it is going.": "El acuerdo está en marcha. Su "
+    "facilitador comprueba cómo va.",
+    "Everything in the agreement is done.": "Todo lo del acuerdo está hecho.",
+    "This case is closed.": "Este caso está cerrado.",
+    "The agreement is in English, as your facilitator wrote it.": "El acuerdo está en inglés, como lo escribió su "
+    "facilitador.",
+    "You agreed to this.": "Usted acordó esto.",
+    "Due by {date}": "Fecha límite: {date}",
+    "Until {date}": "Hasta el {date}",
+    "No end date": "Sin fecha de fin",
+    "No date set": "Sin fecha",
+    "Status:": "Estado:",
+    "So far: {done} of {total}": "Hasta ahora: {done} de {total}",
+    "What was done": "Lo que se ha hecho",
+    "Nothing is written down yet.": "Todavía no hay nada anotado.",
+    "Reference: {reference}": "Referencia: {reference}",
+    "This was corrected. It does not count.": "Esto se corrigió. No cuenta.",
+    "{hours} hours": "{hours} horas",
+    "1 hour": "1 hora",
+    "{count} sessions": "{count} sesiones",
+    "1 session": "1 sesión",
+    "Not due yet": "Todavía no vence",
+    "Due soon": "Vence pronto",
+    "Late": "Con retraso",
+    "Not needed any more": "Ya no hace falta",
+    "Not kept": "No se cumplió",
+    "In place": "Vigente",
+    "Ended": "Terminado",
+    "Apology": "Disculpa",
+    "Payment": "Pago",
+    "Community service": "Servicio comunitario",
+    "Program sessions": "Sesiones de un programa",
+    "No contact": "Sin contacto",
+    "Something else": "Otra cosa",
+    "Payment received": "Pago recibido",
+    "Hours done": "Horas hechas",
+    "Session attended": "Sesión a la que asistió",
+    "Apology given": "Disculpa dada",
+    "Contact was reported": "Se informó de un contacto",
+    "Note": "Nota",
+    "You have not said yes to news about the agreement. So we do not show it here.": "No ha dicho que sí a las "
+    "noticias sobre el acuerdo. Por eso no las mostramos aquí.",
+    "That is your choice. If you want to see it, say yes to News about the agreement on the page Your choices. "
+    "You can also ask your facilitator.": "Es su decisión. Si quiere verlas, diga que sí a Noticias sobre el "
+    "acuerdo en la página Sus decisiones. También puede preguntar a su facilitador.",
+    "Go to Your choices": "Ir a Sus decisiones",
+    "There is nothing about the agreement for you to see here.": "Aquí no hay nada del acuerdo para usted.",
+    # follow-up: a waiver the survivor is asked about
+    "Your facilitator has a question": "Su facilitador tiene una pregunta",
+    "Can this part of the agreement be dropped? If you say yes, it does not have to be done any more.": "¿Se puede "
+    "quitar esta parte del acuerdo? Si dice que sí, ya no habrá que hacerla.",
+    "Why your facilitator asks:": "Por qué lo pregunta su facilitador:",
+    "It is your choice. If you say no, it stays in the agreement.": "Usted decide. Si dice que no, se queda en el "
+    "acuerdo.",
+    "Yes, drop it": "Sí, quitarla",
+    "No, keep it": "No, mantenerla",
+    "Thank you. You said yes. This part of the agreement does not have to be done any more.": "Gracias. Usted dijo "
+    "que sí. Ya no hay que hacer esta parte del acuerdo.",
+    "Thank you. You said no. This part of the agreement stays. Your facilitator will be told.": "Gracias. Usted dijo "
+    "que no. Esta parte del acuerdo se queda. Se lo diremos a su facilitador.",
+    "Choose yes or no.": "Elija sí o no.",
+    "You already answered this question.": "Usted ya respondió a esta pregunta.",
+    "This case is closed. Nothing more can change.": "Este caso está cerrado. Ya no puede cambiar nada.",
+    "The agreement changed. This question is not open any more.": "El acuerdo cambió. Esta pregunta ya no está "
+    "abierta.",
 }
 # Shown only in English, to someone whose language has no translation yet.
 NO_TRANSLATION_NOTE = "This page is in English. If you need another language, ask your facilitator for an interpreter."
@@ -350,3 +489,34 @@ def sheet_blocks(sheet: InformationSheet) -> list[tuple[str, str | list[str]]]:
         else:
             blocks.append(("p", " ".join(lines)))
     return blocks
+
+
+def long_day(value: date, *, language: str) -> str:
+    """A calendar date (a due date, the day something was done) written out in the person's language."""
+    month = MONTHS.get(language, MONTHS[DEFAULT_LANGUAGE])[value.month - 1]
+    if language == "es":
+        return f"{value.day} de {month} de {value.year}"
+    return f"{value.day} {month} {value.year}"
+
+
+def status_words(kind: CommitmentKind, status: CommitmentStatus) -> str:
+    """A commitment's status in plain words (the English key): a no-contact promise is "in place", not "due"."""
+    if kind == CommitmentKind.no_contact and status in NO_CONTACT_STATUS_WORDS:
+        return NO_CONTACT_STATUS_WORDS[status]
+    return COMMITMENT_STATUS_WORDS[status]
+
+
+def amount_words(kind: CommitmentKind, amount: int, currency: str | None, language: str) -> str | None:
+    """An amount in the commitment's unit as people say it, in their language; None where there is no amount."""
+    _ = translator(language)
+    match kind:
+        case CommitmentKind.payment:
+            return format_money(amount, currency or "")
+        case CommitmentKind.service_hours:
+            hours = Decimal(amount) / MINUTES_PER_HOUR
+            shown = f"{hours.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP).normalize():f}"
+            return _("1 hour") if hours == 1 else _("{hours} hours", hours=shown)
+        case CommitmentKind.program_attendance:
+            return _("1 session") if amount == 1 else _("{count} sessions", count=amount)
+        case _:
+            return None

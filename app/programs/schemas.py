@@ -47,6 +47,14 @@ class ProgramUpdate(InputModel):
         default=None, max_length=60, description="Hours before a session that reminders go out, e.g. '48,4'."
     )
     portal_link_hours: int | None = Field(default=None, ge=1, le=336, description="How long a portal link works.")
+    due_soon_days: int | None = Field(
+        default=None, ge=1, le=90, description="A commitment counts as due soon this many days before its due date."
+    )
+    commitment_reminder_days: str | None = Field(
+        default=None,
+        max_length=60,
+        description="Days before a commitment's due date that the person who owes it is reminded, e.g. '7,1'.",
+    )
     quick_exit_url: str | None = Field(
         default=None, max_length=500, description="The neutral site the portal's quick exit leaves for."
     )
@@ -68,6 +76,19 @@ class ProgramUpdate(InputModel):
         if not hours or any(h < 1 or h > 24 * 14 for h in hours) or len(hours) > 5:
             raise ValueError("Give one to five lead times between 1 and 336 hours, such as 48,4.")
         return ",".join(str(h) for h in hours)
+
+    @field_validator("commitment_reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            days = sorted({int(part) for part in value.replace(" ", "").split(",") if part}, reverse=True)
+        except ValueError:
+            raise ValueError("List whole days separated by commas, such as 7,1.") from None
+        if not days or any(d < 1 or d > 90 for d in days) or len(days) > 5:
+            raise ValueError("Give one to five reminder days between 1 and 90, such as 7,1.")
+        return ",".join(str(d) for d in days)
 
     @field_validator("quick_exit_url")
     @classmethod
@@ -91,5 +112,7 @@ class ProgramPublic(BaseModel):
     travel_buffer_minutes: int
     reminder_lead_hours: str
     portal_link_hours: int
+    due_soon_days: int
+    commitment_reminder_days: str
     quick_exit_url: str
     created_at: datetime
