@@ -1,7 +1,496 @@
-"""Pages: the monitoring dashboard and commitment list, inline progress, a case's compliance timeline."""
+"""Pages: the monitoring dashboard and commitment list, inline progress, a case's compliance timeline.
 
-from fastapi import APIRouter, Depends
+Forms validate into the API's schemas and call the same service. A refused request rolls back what it
+wrote, then shows the form again with the message beside the field (or the unmet conditions).
 
-from app.web import verify_csrf
+htmx does not swap 4xx responses, so a refused form sent by htmx comes back with 200 and the errors in
+the fragment; the same form sent without JavaScript gets the page with 422 or 409.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.actor import Actor
+from app.agreements import commitment_queries, commitment_service
+from app.agreements.commitment_csv import csv_lines
+from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
+from app.agreements.commitment_queries import CommitmentRow
+from app.agreements.commitment_rules import (
+    KIND_LABELS,
+    PROGRESS_FOR,
+    PROGRESS_LABELS,
+    STATUS_LABELS,
+    CommitmentStatus,
+    local_today,
+)
+from app.agreements.commitment_schemas import (
+    WAIVER_CONSENT_METHODS,
+    ClosureCreate,
+    CommitmentFilter,
+    CorrectionCreate,
+    ProgressCreate,
+    WaiverCreate,
+)
+from app.agreements.commitment_timeline import case_timeline
+from app.agreements.models import CommitmentKind, ProgressKind
+from app.audit.service import record_event
+from app.auth.dependencies import ActorDep
+from app.auth.models import UserRole
+from app.conferences.dependencies import DetailCase, VisibleCase
+from app.conferences.models import CLOSURE_REASONS, Case
+from app.conferences.queries import program_facilitators
+from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
+from app.conferences.service import CASE_WRITERS, record_case_read
+from app.db import SessionDep, get_session, utcnow
+from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.programs.models import Program
+from app.web import field_errors, form_data, is_htmx, redirect, render, validate_form, verify_csrf
 
 router = APIRouter(tags=["monitoring pages"], dependencies=[Depends(verify_csrf)], include_in_schema=False)
+FormDep = Annotated[FormData, Depends(form_data)]
+# The CSV streams after the route returns: its reads need a session that lives until the response ends.
+StreamingSession = Annotated[Session, Depends(get_session, scope="request")]
+
+FILTER_FIELDS = ("status", "kind", "facilitator_id", "due_from", "due_to", "sort", "page")
+SORT_LABELS = {
+    "due_on": "Due date, soonest first",
+    "-due_on": "Due date, latest first",
+    "case": "Case reference, A to Z",
+    "-case": "Case reference, Z to A",
+    "status": "Status",
+    "kind": "Kind of commitment",
+}
+DATE_MESSAGE = "Enter a date, for example 2026-03-31."
+AMOUNT_MESSAGE = "Enter the amount as a number, for example 50 or 12.50."
+# The amount a commitment takes progress in, and how the form asks for it.
+AMOUNT_KINDS = frozenset({CommitmentKind.payment, CommitmentKind.service_hours, CommitmentKind.program_attendance})
+STATE_LABELS = {
+    "no_agreement": "No signed agreement yet",
+    "monitoring": "In monitoring",
+    "completed": "Completed: every commitment is met or waived",
+    "closed": "Closed",
+}
+
+LABELS: dict[str, Any] = {
+    "status_label": STATUS_LABELS,
+    "kind_label": KIND_LABELS,
+    "progress_label": PROGRESS_LABELS,
+    "role_label": PARTICIPANT_ROLE_LABELS,
+    "state_label": STATE_LABELS,
+    "closure_label": CLOSURE_REASONS,
+    "consent_method_label": WAIVER_CONSENT_METHODS | {"portal": "In their private page"},
+    "status_options": [(s.value, label) for s, label in STATUS_LABELS.items()],
+    "kind_options": [(k.value, label) for k, label in KIND_LABELS.items()],
+    "sort_options": list(SORT_LABELS.items()),
+    "closure_options": [(r.value, label) for r, label in CLOSURE_REASONS.items()],
+    "consent_method_options": list(WAIVER_CONSENT_METHODS.items()),
+    "amount_kinds": {k.value for k in AMOUNT_KINDS},
+}
+
+
+def _program(session: Session, actor: Actor) -> Program:
+    program = session.get(Program, actor.program_id)
+    assert program is not None
+    return program
+
+
+def _today(program: Program) -> date:
+    return local_today(utcnow(), program.timezone)
+
+
+# --- filters ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's filters as typed (for the form), as parsed (for the query), and what was wrong."""
+
+    f: CommitmentFilter
+    values: dict[str, str]
+    errors: dict[str, str]
+
+    def query(self, *, page: int = 1) -> str:
+        """The query string of these filters (the valid ones), for the pages' links and the CSV."""
+        given = self.f.model_dump(mode="json", exclude_defaults=True, exclude={"case_id", "page"})
+        return urlencode(given | ({"page": page} if page != 1 else {}))
+
+
+def parse_filters(params: Any) -> Filters:
+    """The list's query string into a `CommitmentFilter`; a field that cannot be read is left out and
+    gets a message beside it, so a mistyped date never costs the whole page."""
+    values = {k: str(params.get(k) or "").strip() for k in FILTER_FIELDS}
+    given = {k: v for k, v in values.items() if v}
+    errors: dict[str, str] = {}
+    try:
+        f = CommitmentFilter.model_validate(given)
+    except ValidationError as exc:
+        errors = {k: DATE_MESSAGE if k in ("due_from", "due_to") else v for k, v in field_errors(exc).items()}
+        try:
+            f = CommitmentFilter.model_validate({k: v for k, v in given.items() if k not in errors})
+        except ValidationError:
+            f = CommitmentFilter()
+    if f.due_from and f.due_to and f.due_to < f.due_from:
+        errors["due_to"] = "The end of the range is before its start."
+    return Filters(f, values, errors)
+
+
+# --- the dashboard ---------------------------------------------------------------------------------
+
+
+def _dashboard(request: Request, session: Session, actor: Actor, filters: Filters) -> Response:
+    program = _program(session, actor)
+    today = _today(program)
+    days = program.due_soon_days
+    counts = commitment_queries.dashboard_counts(session, actor=actor, today=today, due_soon_days=days)
+    result = commitment_queries.list_commitments(session, actor=actor, f=filters.f, today=today, due_soon_days=days)
+    htmx = is_htmx(request)
+    context = LABELS | {
+        "counts": counts,
+        "compliance_percent": None if counts.compliance_rate is None else round(counts.compliance_rate * 100),
+        "result": result,
+        "filters": filters,
+        "sort_label": SORT_LABELS[filters.f.sort],
+        "errors": filters.errors,
+        "facilitator_options": [
+            (u.id, u.full_name)
+            for u in program_facilitators(session, program_id=program.id)  # type: ignore[arg-type]
+        ],
+        "own_cases_only": actor.role == UserRole.facilitator,
+        "today": today,
+        "htmx": htmx,
+    }
+    listing = htmx and request.headers.get("HX-Target") == "commitment-list"
+    status_code = 422 if filters.errors and not htmx else 200
+    response = render(
+        request,
+        "monitoring/dashboard.html",
+        context,
+        block="listing" if listing else "content",
+        status_code=status_code,
+    )
+    if listing:  # the address bar shows the filters in use, not every empty field of the form
+        query = filters.query(page=result.page)
+        response.headers["HX-Push-Url"] = "/monitoring" + (f"?{query}" if query else "")
+    return response
+
+
+@router.get("/monitoring")
+def dashboard(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    """What is due, overdue and done across the program (a facilitator's own cases), and the filtered list."""
+    commitment_service.require_progress_recorder(actor)
+    return _dashboard(request, session, actor, parse_filters(request.query_params))
+
+
+@router.get("/monitoring/commitments.csv")
+def export_csv(request: Request, session: SessionDep, rows_session: StreamingSession, actor: ActorDep) -> Response:
+    """The filtered list as CSV (no confidential fields; formula-like cells neutralised), audited."""
+    commitment_service.require_progress_recorder(actor)
+    filters = parse_filters(request.query_params)
+    if filters.errors:
+        return _dashboard(request, session, actor, filters)
+    program = _program(session, actor)
+    today = _today(program)
+    record_event(
+        session,
+        actor=actor,
+        action="commitments.exported",
+        entity_type="program",
+        entity_id=program.id,
+        detail={"filters": filters.f.model_dump(mode="json", exclude_defaults=True, exclude={"page"})},
+    )
+    rows = commitment_queries.iter_commitments(
+        rows_session, actor=actor, f=filters.f, today=today, due_soon_days=program.due_soon_days
+    )
+    return StreamingResponse(
+        csv_lines(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="commitments-{today.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --- inline progress -------------------------------------------------------------------------------
+
+
+def _row(session: Session, actor: Actor, *, case: Case, commitment_id: int) -> CommitmentRow | None:
+    program = commitment_service.program_of(session, case)
+    rows = commitment_queries.case_rows(
+        session, actor=actor, case=case, today=_today(program), due_soon_days=program.due_soon_days
+    )
+    return next((r for r in rows if r.id == commitment_id), None)
+
+
+def _safe_next(wanted: str, case: Case) -> str:
+    """Where a form sent without JavaScript returns to: the list it came from, or the case's page."""
+    parts = urlsplit(wanted)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.path == "/monitoring" or parts.path == f"/cases/{case.id}/commitments":
+        return path
+    return "/monitoring"
+
+
+def _progress_fragment(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    case: Case,
+    commitment_id: int,
+    form: FormData | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: AppError | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The row (HTMX: with the form or the message under it), or the form's own page without JavaScript."""
+    row = _row(session, actor, case=case, commitment_id=commitment_id)
+    if row is None:
+        raise Conflict("An amendment replaced this commitment: record against the new one.")
+    kind = CommitmentKind(row.kind)
+    expected = PROGRESS_FOR[kind]
+    values = {k: v for k, v in (form or {}).items() if k != "csrf_token"}
+    if form is None:
+        values = {"kind": expected.value, "occurred_on": _today(commitment_service.program_of(session, case))}
+    errors = errors or {}
+    shown = {"kind", "occurred_on", "evidence_reference", "evidence_note", "notify_survivor"}
+    if kind in AMOUNT_KINDS:
+        shown.add("amount")
+    context = LABELS | {
+        "row": row,
+        "values": values,
+        "errors": errors,
+        "other_errors": [m for k, m in errors.items() if k not in shown],
+        "focus": f"field-p{row.id}-{next((k for k in errors if k in shown), 'kind')}",
+        "refusal": refusal,
+        "message": message,
+        "show_form": message is None,
+        "notify_checked": form is None or form.get("notify_survivor") in ("true", "on"),
+        "progress_options": [(expected.value, PROGRESS_LABELS[expected]), ("note", PROGRESS_LABELS[ProgressKind.note])],
+        "next_url": _safe_next(
+            str(form.get("next") or "") if form is not None else request.headers.get("referer", ""), case
+        ),
+    }
+    if is_htmx(request):
+        status_code = 200
+    return render(request, "monitoring/progress.html", context, block="row", status_code=status_code)
+
+
+@router.get("/cases/{case_id}/commitments/{commitment_id}/progress/new")
+def new_progress(
+    request: Request, case: VisibleCase, commitment: CaseCommitment, session: SessionDep, actor: ActorDep
+) -> Response:
+    """The progress form: under the commitment's row (HTMX), or as its own page."""
+    commitment_service.require_progress_recorder(actor)
+    return _progress_fragment(request, session, actor, case=case, commitment_id=commitment.id)  # type: ignore[arg-type]
+
+
+@router.get("/cases/{case_id}/commitments/{commitment_id}/row")
+def commitment_row(
+    request: Request, case: VisibleCase, commitment: CaseCommitment, session: SessionDep, actor: ActorDep
+) -> Response:
+    """The commitment's row alone (closing the inline form); without JavaScript, the list."""
+    if not is_htmx(request):
+        return RedirectResponse("/monitoring", status_code=303)
+    row = _row(session, actor, case=case, commitment_id=commitment.id)  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound("This commitment is no longer in force.")
+    return render(request, "monitoring/progress.html", LABELS | {"row": row, "show_form": False}, block="row")
+
+
+@router.post("/cases/{case_id}/commitments/{commitment_id}/progress")
+def record_progress(
+    request: Request, case: VisibleCase, commitment: CaseCommitment, session: SessionDep, actor: ActorDep, form: FormDep
+) -> Response:
+    """Record a payment, hours, a session, an apology, a breach or a note, with its evidence."""
+    commitment_id: int = commitment.id  # type: ignore[assignment]
+    data, errors = validate_form(ProgressCreate, form, flags=("notify_survivor",))
+    if data is None:
+        errors = {
+            k: {"amount": AMOUNT_MESSAGE, "occurred_on": DATE_MESSAGE}.get(k, v) if k != "kind" else v
+            for k, v in errors.items()
+        }
+        return _progress_fragment(
+            request, session, actor, case=case, commitment_id=commitment_id, form=form, errors=errors, status_code=422
+        )
+    try:
+        commitment_service.record_progress(session, actor=actor, case=case, commitment=commitment, data=data)
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        return _progress_fragment(
+            request,
+            session,
+            actor,
+            case=case,
+            commitment_id=commitment_id,
+            form=form,
+            errors=exc.field_errors,
+            refusal=None if exc.field_errors else exc,
+            status_code=exc.status_code,
+        )
+    row = _row(session, actor, case=case, commitment_id=commitment_id)
+    assert row is not None
+    message = (
+        f"{PROGRESS_LABELS[data.kind]} recorded for case {row.case_reference}, {row.description}. "
+        f"Status now: {row.status_label}."
+    )
+    if not is_htmx(request):
+        return redirect(request, _safe_next(str(form.get("next") or ""), case), flash=message)
+    return _progress_fragment(request, session, actor, case=case, commitment_id=commitment_id, message=message)
+
+
+# --- a case's compliance page ----------------------------------------------------------------------
+
+
+def _case_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    case: Case,
+    failed: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    refusal: AppError | None = None,
+    status_code: int = 200,
+) -> Response:
+    timeline = case_timeline(session, actor=actor, case=case)
+    context = LABELS | {
+        "case": case,
+        "timeline": timeline,
+        "compliance_percent": None if timeline.compliance_rate is None else round(timeline.compliance_rate * 100),
+        "can_write": actor.role in CASE_WRITERS,
+        "can_record": actor.role in commitment_service.PROGRESS_RECORDERS,
+        "open_statuses": {s.value for s in CommitmentStatus} - {"completed", "waived"},
+        "failed": failed,
+        "errors": errors or {},
+        "values": values or {},
+        "refusal": refusal,
+    }
+    return render(request, "monitoring/case.html", context, status_code=status_code)
+
+
+def _refused(
+    request: Request, session: Session, actor: Actor, *, case: Case, exc: AppError, failed: str, form: FormData
+) -> Response:
+    """Undo what the refused request wrote, then show the case's page again with why."""
+    session.rollback()
+    return _case_page(
+        request,
+        session,
+        actor,
+        case=case,
+        failed=failed,
+        errors=exc.field_errors,
+        values={k: v for k, v in form.items() if k != "csrf_token"},
+        refusal=exc if isinstance(exc, Conflict) or not exc.field_errors else None,
+        status_code=exc.status_code,
+    )
+
+
+def _page_url(case: Case) -> str:
+    return f"/cases/{case.id}/commitments"
+
+
+@router.get("/cases/{case_id}/commitments")
+def case_commitments(request: Request, case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
+    """The case's compliance record: state, counts, a dated timeline, each commitment with its entries."""
+    record_case_read(session, actor=actor, case=case, what="commitments")
+    return _case_page(request, session, actor, case=case)
+
+
+@router.get("/cases/{case_id}/commitments/report.pdf")
+def followup_report(case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
+    """The follow-up report (PDF): the sealed agreement's fingerprint, commitments, evidence, waivers."""
+    from app.agreements.followup_pdf import followup_filename, render_followup_pdf
+
+    content = render_followup_pdf(session, actor=actor, case=case)
+    record_case_read(session, actor=actor, case=case, what="commitments.report")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{followup_filename(case)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/cases/{case_id}/progress/{entry_id}/correction")
+def correct_entry(
+    request: Request, case: VisibleCase, entry: CaseProgressEntry, session: SessionDep, actor: ActorDep, form: FormDep
+) -> Response:
+    """Reverse a wrong entry with the reason; both entries stay on the record."""
+    failed = f"correct-{entry.id}"
+    data, errors = validate_form(CorrectionCreate, form)
+    if data is None:
+        exc = InvalidInput("Check the form.", field_errors=errors)
+        return _refused(request, session, actor, case=case, exc=exc, failed=failed, form=form)
+    try:
+        commitment_service.correct_entry(session, actor=actor, case=case, entry=entry, reason=data.reason)
+    except (InvalidInput, Conflict) as exc:
+        return _refused(request, session, actor, case=case, exc=exc, failed=failed, form=form)
+    return redirect(request, _page_url(case), flash="The correction is recorded. Both entries stay on the record.")
+
+
+def waiver_from_form(form: FormData) -> tuple[WaiverCreate | None, dict[str, str]]:
+    """The waiver form: either the survivor agreed (how, and a confirmation), or ask them in the portal."""
+    how = form.get("how")
+    if how not in ("agreed", "ask"):
+        _, errors = validate_form(WaiverCreate, form)
+        return None, errors | {"how": "Choose whether the survivor already agreed, or is to be asked."}
+    data: dict[str, Any] = {"reason": form.get("reason") or ""}
+    if how == "agreed":
+        data |= {
+            "consent_method": form.get("consent_method") or None,
+            "survivor_consent_confirmed": form.get("survivor_consent_confirmed") in ("true", "on"),
+        }
+    try:
+        return WaiverCreate.model_validate(data), {}
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+@router.post("/cases/{case_id}/commitments/{commitment_id}/waiver")
+def waive(
+    request: Request, case: DetailCase, commitment: CaseCommitment, session: SessionDep, actor: ActorDep, form: FormDep
+) -> Response:
+    """Waive a commitment with a reason and the survivor's consent (recorded here, or asked in the portal)."""
+    failed = f"waive-{commitment.id}"
+    data, errors = waiver_from_form(form)
+    if data is None:
+        exc = InvalidInput("Check the form.", field_errors=errors)
+        return _refused(request, session, actor, case=case, exc=exc, failed=failed, form=form)
+    try:
+        commitment_service.waive(session, actor=actor, case=case, commitment=commitment, data=data)
+    except (InvalidInput, Conflict) as exc:
+        return _refused(request, session, actor, case=case, exc=exc, failed=failed, form=form)
+    flash = (
+        "The commitment is waived, with the survivor's consent on record."
+        if data.consent_method
+        else "The survivor is asked in their private page. The commitment stands until they agree."
+    )
+    return redirect(request, _page_url(case), flash=flash)
+
+
+@router.post("/cases/{case_id}/closure")
+def close_case(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    """Close a case that will not complete, with a reason from the fixed list and a note."""
+    data, errors = validate_form(ClosureCreate, form)
+    if data is None:
+        exc = InvalidInput("Check the form.", field_errors=errors)
+        return _refused(request, session, actor, case=case, exc=exc, failed="close", form=form)
+    try:
+        commitment_service.close_case(session, actor=actor, case=case, data=data)
+    except (InvalidInput, Conflict) as exc:
+        return _refused(request, session, actor, case=case, exc=exc, failed="close", form=form)
+    return redirect(request, _page_url(case), flash=f"Case {case.reference} is closed: {CLOSURE_REASONS[data.reason]}.")

@@ -16,6 +16,8 @@ from starlette.datastructures import FormData
 from app.actor import Actor
 from app.agreements import queries, service
 from app.agreements.api import pdf_response
+from app.agreements.commitment_rules import STATUS_LABELS as COMMITMENT_STATUS_LABELS
+from app.agreements.commitment_timeline import case_timeline
 from app.agreements.dependencies import (
     ReadableVersion,
     WritableVersion,
@@ -67,6 +69,7 @@ LABELS: dict[str, Any] = {
     "apology_forms": list(APOLOGY_FORM_LABELS.items()),
     "currencies": CURRENCY_OPTIONS,
     "intent_statement": INTENT_STATEMENT,
+    "commitment_status_label": COMMITMENT_STATUS_LABELS,
     "add_labels": [
         (TermKind.apology.value, "Add an apology"),
         (TermKind.restitution.value, "Add a payment (restitution)"),
@@ -123,6 +126,7 @@ def _agreement_page(
         shown = versions[0] if versions else None
     view = queries.version_view(session, case=case, version=shown) if shown else None
     parties = queries.parties(session, case=case)
+    in_force = queries.in_force(versions)
     context = (
         LABELS
         | _signer_choices(view)
@@ -131,7 +135,8 @@ def _agreement_page(
             "versions": versions,
             "view": view,
             "latest": versions[0] if versions else None,
-            "in_force": queries.in_force(versions),
+            "in_force": in_force,
+            "followup": case_timeline(session, actor=actor, case=case) if in_force else None,
             "can_write": not queries.reads_sealed_only(actor),
             "is_admin": actor.is_admin,
             "party_options": [(str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})") for p in parties],

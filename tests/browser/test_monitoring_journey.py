@@ -1,0 +1,131 @@
+"""Monitoring, end to end in a real browser: a member of the program staff opens the dashboard, filters the
+overdue commitments (the list updates in place), records a payment under its row (first too much, refused
+beside the amount, then the right amount), sees the status change to Completed, downloads the filtered
+list as CSV, and opens the case's compliance page. Every page visited gets an axe-core scan.
+
+The data is written through the services, in the scratch database, before the server starts: a case whose
+agreement was sealed with two instalments already overdue, service hours due soon and an apology later.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from tests.browser.conftest import MendServer, Watch, run_mend
+from tests.browser.test_foundation_journey import h1, sign_in
+from tests.conftest import TEST_DATABASE_URL
+from tests.factories import PASSWORD, make_program, make_user
+from tests.support import scratch_database
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # conftest skips (or, with MEND_REQUIRE_BROWSER=1, fails) every browser test
+    expect = None  # type: ignore[assignment]
+
+Browse = Callable[..., Watch]
+STAFF_EMAIL = "sky.monitoring@example.org"
+
+
+@dataclass(frozen=True)
+class Monitored:
+    server: MendServer
+    case_id: int
+    reference: str
+
+
+@pytest.fixture(scope="module")
+def monitored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitored]:
+    """Mend with a program's staff member and a facilitator's case in monitoring, two payments overdue."""
+    from app.auth.models import UserRole
+    from app.db import make_engine
+    from tests.agreements.monitoring_support import sealed_case
+    from tests.agreements.test_commitment_views import overdue_terms
+
+    with scratch_database(TEST_DATABASE_URL, tmp_path_factory.mktemp("monitoring-db")) as url:
+        engine = make_engine(url)
+        with Session(engine) as session:
+            program = make_program(session, "Harbour Restorative Program", timezone="Europe/Madrid")
+            make_user(session, program, UserRole.staff, "Sky Staff", email=STAFF_EMAIL, password=PASSWORD)
+            fran = make_user(session, program, UserRole.facilitator, "Fran Facilitator", email="fran.m@example.org")
+            sealed = sealed_case(session, fran, terms=overdue_terms)
+            session.commit()
+            case_id, reference = sealed.case.id, sealed.case.reference
+        engine.dispose()
+        with run_mend(url, expect_setup_link=False) as server:
+            yield Monitored(server, case_id, reference)  # type: ignore[arg-type]
+
+
+@pytest.mark.browser
+def test_staff_filter_overdue_record_a_payment_inline_and_export_the_list(
+    monitored: Monitored, browse: Browse, tmp_path: Path
+) -> None:
+    desk = browse(monitored.server)
+    page = desk.page
+    sign_in(desk, STAFF_EMAIL, PASSWORD)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Monitoring").click()
+    expect(h1(desk)).to_have_text("Monitoring")
+    figures = page.locator("dl.figures")
+    expect(figures).to_contain_text("Overdue2")
+    expect(figures).to_contain_text("0 of 2 due were completed on time.")
+    desk.scan()
+
+    # Filter the overdue commitments: the list updates in place and the address follows.
+    page.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
+    page.get_by_label("Status").select_option(label="Overdue")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"/monitoring\?status=overdue$"))
+    status = page.locator("#monitoring-status")
+    expect(status).to_have_text("2 commitments found.")
+    rows = page.locator("table.commitment-table > tbody")
+    expect(rows).to_have_count(2)
+    assert page.evaluate("() => window.__sameDocument === true"), "the filter reloaded the whole page"
+    desk.scan()
+
+    # Record a payment under its row: too much first, refused beside the amount; then the right amount.
+    row = page.locator("tbody", has_text="Payment 1 of 2: 200.00 EUR")
+    expect(row.locator("td.commitment-status")).to_have_text("Overdue")
+    row.get_by_role("link", name=re.compile(r"^Record progress")).click()
+    amount = row.get_by_label("Amount received (EUR)")
+    expect(amount).to_be_visible()
+    expect(row.get_by_label("What happened")).to_have_value("payment")
+    desk.scan()
+    amount.fill("250.00")
+    row.get_by_label("Evidence reference (optional)").fill("Bank transfer 8812")
+    row.get_by_role("button", name="Record progress", exact=True).click()
+    expect(row.locator(".field-error")).to_contain_text("That is more than is owed")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_be_focused()
+    desk.scan()
+    amount.fill("200.00")
+    row.get_by_role("button", name="Record progress", exact=True).click()
+    expect(row.locator("td.commitment-status")).to_have_text("Completed")
+    expect(row).to_contain_text("200.00 EUR of 200.00 EUR")
+    expect(status).to_contain_text("Payment received recorded for case")
+    expect(status).to_contain_text("Status now: Completed.")
+    expect(row.locator("form")).to_have_count(0)
+    assert page.evaluate("() => window.__sameDocument === true"), "recording progress reloaded the page"
+    desk.scan()
+
+    # The CSV of the filtered list: only what is still overdue.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these commitments (CSV)").click()
+    assert re.fullmatch(r"commitments-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    exported = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert [(r["case_reference"], r["commitment"], r["status"]) for r in exported] == [
+        (monitored.reference, "Payment 2 of 2: 100.00 EUR", "Overdue")
+    ]
+
+    # The case's compliance page shows the payment and its evidence.
+    page.get_by_role("link", name=monitored.reference).first.click()
+    expect(h1(desk)).to_have_text(f"Follow-up of the agreement, case {monitored.reference}")
+    expect(page.locator("main")).to_contain_text("Reference: Bank transfer 8812")
+    desk.scan()
