@@ -180,12 +180,13 @@ def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_da
         .where(*where, col(C.due_on) < today, col(C.waived_at).is_(None), C.kind != NO_CONTACT)
     ).one()
     # Cases: those with commitments in force and not closed; in monitoring while any is unsettled.
+    # Grouped first (read in case order from an index), the closure looked up once a case, not once a row.
     per_case = (
         select(
             C.case_id.label("case_id"),  # type: ignore[attr-defined]
             func.max(case((unsettled_predicate(today), 1), else_=0)).label("open"),
         )
-        .where(*where, not_(_closed(C.case_id)))
+        .where(*where)
         .group_by(C.case_id)
         .subquery()
     )
@@ -193,7 +194,7 @@ def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_da
         select(
             func.coalesce(func.sum(per_case.c.open), 0),
             func.coalesce(func.sum(1 - per_case.c.open), 0),
-        )
+        ).where(not_(_closed(per_case.c.case_id)))
     ).one()
     return Counts(
         overdue=overdue,
@@ -338,16 +339,53 @@ def facilitator_names(session: Session, *, case_ids: set[int]) -> dict[int, tupl
 def list_commitments(
     session: Session, *, actor: Actor, f: CommitmentFilter, today: date, due_soon_days: int, page_size: int = PAGE_SIZE
 ) -> RowPage:
-    """One page of the filtered, sorted list: three queries (count, page, facilitator names)."""
+    """One page of the filtered, sorted list: three or four queries whatever the size (the count, the
+    page, in due-date order possibly in two slices, and the facilitators' names)."""
     where = scope(actor) + filters(f, today=today, due_soon_days=due_soon_days)
-    total = session.exec(select(func.count()).select_from(C).where(*where)).one()
+    total, dated = session.exec(select(func.count(), func.count(C.due_on)).select_from(C).where(*where)).one()
     pages = max(1, math.ceil(total / page_size))
     page = min(f.page, pages)
     query, status = _row_select(today, due_soon_days)
-    order = (status, col(C.due_on), col(C.id)) if f.sort == "status" else _SORTS[f.sort]
-    records = session.exec(query.where(*where).order_by(*order).offset((page - 1) * page_size).limit(page_size)).all()
+    offset = (page - 1) * page_size
+    if f.sort in ("due_on", "-due_on"):
+        order = _due_order(f)
+        records = _in_due_order(session, query.where(*where), order, dated, total - dated, offset, page_size)
+    else:
+        order = (status, col(C.due_on), col(C.id)) if f.sort == "status" else _SORTS[f.sort]
+        records = list(session.exec(query.where(*where).order_by(*order).offset(offset).limit(page_size)).all())
     names = facilitator_names(session, case_ids={r[0].case_id for r in records})
     return RowPage([_to_row(r, names) for r in records], page, pages, total)
+
+
+# Statuses whose rows all have no completion and no waiver: the index on (program, in force, completion,
+# waiver, due date, id) holds them in due-date order.
+_OPEN = (CommitmentStatus.overdue, CommitmentStatus.due_soon)
+
+
+def _due_order(f: CommitmentFilter) -> tuple:  # type: ignore[type-arg]
+    """The due-date sorts (undated last) as two slices, both in an order an index delivers, so that no
+    query sorts the whole filtered list to return one page of it. The leading columns are the same on
+    every row selected (NULL), so they change nothing; they let PostgreSQL match the index's order,
+    which it does not infer from `IS NULL` conditions as SQLite does."""
+    descending = f.sort == "-due_on"
+    constant = [col(C.superseded_at)]
+    if f.status in _OPEN:
+        constant += [col(C.completed_on), col(C.waived_at)]
+    keys = [*constant, col(C.due_on), col(C.id)]
+    return tuple(k.desc() if descending else k for k in keys)
+
+
+def _in_due_order(session: Session, query, order, dated: int, undated: int, offset: int, limit: int) -> list:  # type: ignore[no-untyped-def]
+    """`limit` rows from `offset` of `query` ordered as `_SORTS` orders it: the dated rows by due date,
+    then the undated ones (by id, their due dates being all NULL)."""
+    records: list = []
+    if offset < dated:
+        dated_rows = query.where(col(C.due_on).is_not(None)).order_by(*order).offset(offset).limit(limit)
+        records = list(session.exec(dated_rows).all())
+    if len(records) < limit and undated:
+        rest = query.where(col(C.due_on).is_(None)).order_by(*order)
+        records += session.exec(rest.offset(max(0, offset - dated)).limit(limit - len(records))).all()
+    return records
 
 
 def iter_commitments(

@@ -78,10 +78,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_commitment_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_commitment_owed_by_id"), ["owed_by_id"], unique=False)
         batch_op.create_index(
-            "ix_commitment_program_due", ["program_id", "due_on", "completed_on", "waived_at", "kind"], unique=False
+            "ix_commitment_program_case",
+            ["program_id", "superseded_at", "case_id", "waived_at", "kind", "completed_on", "breached_on", "due_on"],
+            unique=False,
         )
         batch_op.create_index(
-            "ix_commitment_program_open_due", ["program_id", "completed_on", "waived_at", "due_on"], unique=False
+            "ix_commitment_program_due",
+            ["program_id", "superseded_at", "due_on", "id", "waived_at", "kind", "completed_on"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_commitment_program_open_due",
+            ["program_id", "superseded_at", "completed_on", "waived_at", "due_on", "id", "kind"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_commitment_version_id"), ["version_id"], unique=False)
 
@@ -186,6 +195,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_commitment_version_id"))
         batch_op.drop_index("ix_commitment_program_open_due")
         batch_op.drop_index("ix_commitment_program_due")
+        batch_op.drop_index("ix_commitment_program_case")
         batch_op.drop_index(batch_op.f("ix_commitment_owed_by_id"))
         batch_op.drop_index(batch_op.f("ix_commitment_case_id"))
 
