@@ -53,6 +53,7 @@ from app.agreements import commitment_queries  # noqa: E402
 from app.agreements.commitment_csv import csv_lines  # noqa: E402
 from app.agreements.commitment_rules import EntryFact, local_today, summarise  # noqa: E402
 from app.agreements.commitment_schemas import CommitmentFilter  # noqa: E402
+from app.agreements.commitment_service import rebuild_followup_summaries  # noqa: E402
 from app.agreements.models import (  # noqa: E402
     Agreement,
     AgreementVersion,
@@ -397,6 +398,9 @@ def seed(url: str, cases: int, *, rng_seed: int = 6) -> Seeded:
             CaseClosure,
         ):
             _insert(connection, model, rows[model])
+    with Session(engine) as session:  # the per-case summaries the service keeps as it writes
+        rebuild_followup_summaries(session, program_id=result.program_id)
+        session.commit()
     _after_bulk_load(engine)
     engine.dispose()
     result.commitments = len(rows[Commitment])

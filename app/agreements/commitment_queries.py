@@ -24,7 +24,7 @@ from app.agreements.commitment_rules import (
     due_soon_until,
 )
 from app.agreements.commitment_schemas import CommitmentFilter
-from app.agreements.models import AgreementVersion, Commitment, CommitmentKind
+from app.agreements.models import AgreementVersion, Commitment, CommitmentKind, FollowupSummary
 from app.auth.models import User, UserRole
 from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
 
@@ -83,17 +83,6 @@ def status_predicate(status: CommitmentStatus, today: date, due_soon_days: int) 
                 and_(no_contact, col(C.breached_on).is_(None), or_(col(C.due_on).is_(None), col(C.due_on) >= today)),
             )
     return false()
-
-
-def unsettled_predicate(today: date) -> ColumnElement[bool]:
-    """Commitments that keep a case in monitoring (the negation of `commitment_rules.settles_case`)."""
-    return and_(
-        col(C.waived_at).is_(None),
-        or_(
-            and_(C.kind != NO_CONTACT, col(C.completed_on).is_(None)),
-            and_(C.kind == NO_CONTACT, or_(col(C.breached_on).is_not(None), col(C.due_on) >= today)),
-        ),
-    )
 
 
 # --- scope ----------------------------------------------------------------------------------------
@@ -181,20 +170,22 @@ def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_da
     ).one()
     # Cases: those with commitments in force and not closed; in monitoring while any is unsettled.
     # Grouped first (read in case order from an index), the closure looked up once a case, not once a row.
-    per_case = (
-        select(
-            C.case_id.label("case_id"),  # type: ignore[attr-defined]
-            func.max(case((unsettled_predicate(today), 1), else_=0)).label("open"),
+    # Cases: from each case's follow-up summary (kept with its commitments), not closed; in
+    # monitoring while something is open whatever the date, or a no-contact term still runs.
+    fs = FollowupSummary
+    case_where: list[ColumnElement[bool]] = [fs.program_id == actor.program_id, not_(_closed(fs.case_id))]
+    if actor.role == UserRole.facilitator:
+        case_where.append(
+            exists().where(CaseFacilitator.case_id == fs.case_id, CaseFacilitator.user_id == actor.user_id)
         )
-        .where(*where)
-        .group_by(C.case_id)
-        .subquery()
-    )
+    elif actor.role not in (UserRole.admin, UserRole.staff):
+        case_where.append(false())
+    is_open = or_(fs.open_tasks > 0, col(fs.standing_until) >= today)
     monitoring, completed = session.exec(
         select(
-            func.coalesce(func.sum(per_case.c.open), 0),
-            func.coalesce(func.sum(1 - per_case.c.open), 0),
-        ).where(not_(_closed(per_case.c.case_id)))
+            func.coalesce(func.sum(case((is_open, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((is_open, 0), else_=1)), 0),
+        ).where(*case_where)
     ).one()
     return Counts(
         overdue=overdue,

@@ -349,3 +349,32 @@ def compliance_rate(commitments: Iterable[ComplianceFact], *, today: date) -> fl
     if not due:
         return None
     return sum(on_time(due_on=c.due_on, completed_on=c.completed_on) for c in due) / len(due)
+
+
+@dataclass(frozen=True)
+class CaseOpenness:
+    """What keeps a case in monitoring: see `models.FollowupSummary`."""
+
+    open_tasks: int
+    standing_until: date | None
+
+    def unsettled_on(self, today: date) -> bool:
+        return self.open_tasks > 0 or (self.standing_until is not None and self.standing_until >= today)
+
+
+def case_openness(commitments: Iterable[ComplianceFact | tuple]) -> CaseOpenness:
+    """From a case's commitments in force as (kind, due_on, completed_on, breached_on, waived):
+    the count that keeps it open whatever the date, and the last day a no-contact term still runs.
+    `unsettled_on(today)` equals "not every commitment settles the case" (`settles_case`)."""
+    open_tasks, standing = 0, None
+    for kind, due_on, completed_on, breached_on, waived in commitments:  # type: ignore[misc]
+        if waived:
+            continue
+        if kind == CommitmentKind.no_contact:
+            if breached_on is not None:
+                open_tasks += 1
+            elif due_on is not None:
+                standing = due_on if standing is None else max(standing, due_on)
+        elif completed_on is None:
+            open_tasks += 1
+    return CaseOpenness(open_tasks, standing)

@@ -8,6 +8,7 @@ summary (total, completion date, first breach) equal to its entries, in the same
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -17,6 +18,7 @@ from app.agreements.commitment_rules import (
     PROGRESS_LABELS,
     CommitmentStatus,
     EntryFact,
+    case_openness,
     commitment_status,
     commitments_from_terms,
     local_today,
@@ -29,6 +31,7 @@ from app.agreements.models import (
     AgreementVersion,
     Commitment,
     CommitmentKind,
+    FollowupSummary,
     ProgressEntry,
     ProgressKind,
     Waiver,
@@ -109,7 +112,7 @@ def create_commitments(
         for spec in commitments_from_terms(terms)
     ]
     session.add_all(rows)
-    session.flush()
+    refresh_followup(session, case_id=case.id, program_id=case.program_id)  # type: ignore[arg-type]
     record_event(
         session,
         actor=actor,
@@ -216,6 +219,52 @@ def to_units(kind: CommitmentKind, entry_kind: ProgressKind, amount: Decimal | N
             return int(amount)
 
 
+def refresh_followup(session: Session, *, case_id: int, program_id: int) -> FollowupSummary:
+    """Rewrite the case's follow-up summary from its commitments in force (the dashboard counts cases
+    from it). Called by every change to a commitment, in the same transaction."""
+    session.flush()
+    rows = session.exec(
+        select(
+            Commitment.kind, Commitment.due_on, Commitment.completed_on, Commitment.breached_on, Commitment.waived_at
+        ).where(Commitment.case_id == case_id, col(Commitment.superseded_at).is_(None))
+    ).all()
+    openness = case_openness((CommitmentKind(k), d, c, b, w is not None) for k, d, c, b, w in rows)
+    summary = session.get(FollowupSummary, case_id) or FollowupSummary(case_id=case_id, program_id=program_id)
+    summary.open_tasks = openness.open_tasks
+    summary.standing_until = openness.standing_until
+    summary.updated_at = utcnow()
+    session.add(summary)
+    session.flush()
+    return summary
+
+
+def rebuild_followup_summaries(session: Session, *, program_id: int) -> int:
+    """Rewrite every follow-up summary of a program from its commitments in one statement (for bulk
+    loads and repair); the same rule as `commitment_rules.case_openness`. Returns the cases written."""
+    c = Commitment
+    waived = col(c.waived_at).is_not(None)
+    no_contact = c.kind == CommitmentKind.no_contact.value
+    open_task = sa.case(
+        (waived, 0),
+        (sa.and_(no_contact, col(c.breached_on).is_not(None)), 1),
+        (sa.and_(sa.not_(no_contact), col(c.completed_on).is_(None)), 1),
+        else_=0,
+    )
+    standing = sa.case((sa.and_(sa.not_(waived), no_contact, col(c.breached_on).is_(None)), c.due_on), else_=None)
+    session.exec(sa.delete(FollowupSummary).where(FollowupSummary.program_id == program_id))  # type: ignore[call-overload]
+    source = (
+        select(c.case_id, c.program_id, sa.func.sum(open_task), sa.func.max(standing), sa.literal(utcnow()))
+        .where(c.program_id == program_id, col(c.superseded_at).is_(None))
+        .group_by(c.case_id, c.program_id)
+    )
+    result = session.exec(  # type: ignore[call-overload]
+        sa.insert(FollowupSummary).from_select(
+            ["case_id", "program_id", "open_tasks", "standing_until", "updated_at"], source
+        )
+    )
+    return result.rowcount
+
+
 def _refresh(session: Session, *, commitment: Commitment) -> None:
     """Rewrite the commitment's progress summary from its entries."""
     session.flush()
@@ -228,7 +277,7 @@ def _refresh(session: Session, *, commitment: Commitment) -> None:
     commitment.completed_on = summary.completed_on
     commitment.breached_on = summary.breached_on
     session.add(commitment)
-    session.flush()
+    refresh_followup(session, case_id=commitment.case_id, program_id=commitment.program_id)
 
 
 def _require_open(session: Session, *, case: Case, commitment: Commitment) -> None:
@@ -494,7 +543,7 @@ def _grant(
     waiver.consent_recorded_by_id = actor.user_id
     commitment.waived_at = now
     session.add_all([waiver, commitment])
-    session.flush()
+    refresh_followup(session, case_id=commitment.case_id, program_id=commitment.program_id)
     record_event(
         session,
         actor=actor,

@@ -264,3 +264,21 @@ class Waiver(SQLModel, table=True):
     consent_recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     requested_by_id: int = Field(foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FollowupSummary(SQLModel, table=True):
+    """Per case, what keeps it in monitoring, so the dashboard counts cases without reading every
+    commitment. Rewritten from the case's commitments in force in the same transaction as every
+    change to them (sealing, progress, corrections, waivers); never written by hand.
+
+    The case is in monitoring today while `open_tasks > 0` or `standing_until >= today` (a no-contact
+    commitment with an end date still running); otherwise it is complete (unless closed)."""
+
+    __tablename__ = "followup_summary"
+    __table_args__ = (sa.Index("ix_followup_summary_program", "program_id", "open_tasks", "standing_until"),)
+
+    case_id: int = Field(foreign_key="case_file.id", primary_key=True)
+    program_id: int = Field(foreign_key="program.id")
+    open_tasks: int = 0  # unsettled whatever the date: not completed and not waived, or a breach on record
+    standing_until: sa_date | None = None  # the latest end date of a running, unbreached no-contact commitment
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

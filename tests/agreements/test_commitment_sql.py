@@ -27,7 +27,13 @@ from app.agreements.commitment_rules import (
     summarise,
 )
 from app.agreements.commitment_schemas import CommitmentFilter, ProgressCreate
-from app.agreements.commitment_service import correct_entry, entries_of, record_progress, today_for
+from app.agreements.commitment_service import (
+    correct_entry,
+    entries_of,
+    rebuild_followup_summaries,
+    record_progress,
+    today_for,
+)
 from app.agreements.models import Commitment, CommitmentKind, ProgressKind
 from app.auth.models import User, UserRole
 from app.auth.service import actor_for
@@ -183,6 +189,10 @@ def insert(db: Session, pool: Pool, batch: list[Spec]) -> None:
         )
     db.add_all(rows)
     db.flush()
+    # The rows were written directly, not through the service: rebuild the case summaries the
+    # dashboard counts cases from (the service keeps them; a test below holds the two equal).
+    for program_id in {program_id for _, program_id in pool.cases}:
+        rebuild_followup_summaries(db, program_id=program_id)
 
 
 def expected_counts(rows: list[Commitment], *, closed: set[int], today: date, window: int) -> dict:
