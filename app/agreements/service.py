@@ -530,14 +530,15 @@ def seal_version(session: Session, *, actor: Actor, case: Case, version: Agreeme
     version.sealed_at = utcnow()
     session.add(version)
     session.flush()
+    # G6: the follow-up begins in the same transaction: the sealed terms become commitments. They are
+    # written before the PDF is rendered, so a failed rendering is seen to take them back with it.
+    create_commitments(session, actor=actor, case=case, version=version, terms=_TERMS.validate_python(version.terms))
     pdf = render_agreement_pdf(session, case=case, version=version)
     document = storage.store_document(session, version=version, content=pdf)
     if version.amends_version_id is not None:
         previous = session.get(AgreementVersion, version.amends_version_id)
         if previous is not None and previous.status == VersionStatus.sealed:
             _move(session, version=previous, target=VersionStatus.superseded)
-    # G6: the follow-up begins in the same transaction: the sealed terms become commitments.
-    create_commitments(session, actor=actor, case=case, version=version, terms=_TERMS.validate_python(version.terms))
     record_event(
         session,
         actor=actor,
