@@ -280,7 +280,17 @@ def _refresh(session: Session, *, commitment: Commitment) -> None:
     refresh_followup(session, case_id=commitment.case_id, program_id=commitment.program_id)
 
 
+def lock_case(session: Session, *, case: Case) -> None:
+    """Serialise the monitoring writes of one case (PostgreSQL: a row lock on the case until commit;
+    SQLite already has one writer at a time). Each write then reads its commitment, the totals and the
+    case summary as the previous write left them, so two payments at once cannot both pass the
+    overpayment check or leave a total that misses one of them."""
+    session.exec(select(Case.id).where(Case.id == case.id).with_for_update()).one()
+
+
 def _require_open(session: Session, *, case: Case, commitment: Commitment) -> None:
+    lock_case(session, case=case)
+    session.refresh(commitment)
     problems = []
     if closure_of(session, case=case) is not None:
         problems.append(Condition("case_closed", "This case is closed: nothing more is recorded against it."))
@@ -561,14 +571,15 @@ def answer_waiver(session: Session, *, actor: Actor, case: Case, waiver: Waiver,
     """The survivor's answer in the portal to a waiver they were asked about."""
     if actor.kind != "participant" or actor.participant_id != waiver.survivor_id or actor.case_id != case.id:
         raise NotFound("No such request.")
+    commitment = session.get(Commitment, waiver.commitment_id)
+    assert commitment is not None
+    _require_open(session, case=case, commitment=commitment)
+    session.refresh(waiver)  # after the lock: a second answer sent at the same moment sees the first
     if waiver.status != WaiverStatus.asked:
         raise Conflict(
             "You have already answered this.",
             conditions=[Condition("already_answered", "This request was already answered.")],
         )
-    commitment = session.get(Commitment, waiver.commitment_id)
-    assert commitment is not None
-    _require_open(session, case=case, commitment=commitment)
     if agree:
         return _grant(session, actor=actor, case=case, commitment=commitment, waiver=waiver, method="portal")
     waiver.status = WaiverStatus.declined
@@ -606,6 +617,7 @@ def close_case(session: Session, *, actor: Actor, case: Case, data: ClosureCreat
     require_case_writer(actor)
     if not data.note.strip():
         raise InvalidInput("Explain the closure in a note.", field_errors={"note": "Explain the closure."})
+    lock_case(session, case=case)
     problems = []
     if closure_of(session, case=case) is not None:
         problems.append(Condition("case_closed", "This case is already closed."))
