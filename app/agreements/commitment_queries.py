@@ -24,7 +24,7 @@ from app.agreements.commitment_rules import (
     due_soon_until,
 )
 from app.agreements.commitment_schemas import CommitmentFilter
-from app.agreements.models import AgreementVersion, Commitment, CommitmentKind, FollowupSummary
+from app.agreements.models import AgreementVersion, Commitment, CommitmentKind, DueTally, FollowupSummary
 from app.auth.models import User, UserRole
 from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
 
@@ -143,13 +143,14 @@ class Counts:
 
 
 def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_days: int) -> Counts:
-    """The program's figures (a facilitator's: their own cases'), in four queries whatever the size."""
+    """The program's figures (a facilitator's: their own cases'), in four queries whatever the size:
+    programs from the per-day tallies and per-case summaries the service keeps, facilitators from their
+    own commitments."""
     where = scope(actor)
 
     def count(*clauses: ColumnElement[bool]) -> int:
         return session.exec(select(func.count()).select_from(C).where(*where, *clauses)).one()
 
-    due_soon = count(status_predicate(CommitmentStatus.due_soon, today, due_soon_days))
     first_of_month = today.replace(day=1)
     completed_this_month = count(
         col(C.completed_on) >= first_of_month,
@@ -157,18 +158,36 @@ def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_da
         col(C.waived_at).is_(None),
         C.kind != NO_CONTACT,
     )
-    # One pass over the commitments due before today (dated, not waived, not no-contact) gives the
-    # compliance rate (those completed by their due date) and the overdue count (those not completed:
-    # the same rows `status_predicate(overdue)` selects).
-    due_row = session.exec(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((col(C.completed_on) <= col(C.due_on), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((col(C.completed_on).is_(None), 1), else_=0)), 0),
-        )
-        .select_from(C)
-        .where(*where, col(C.due_on) < today, col(C.waived_at).is_(None), C.kind != NO_CONTACT)
-    ).one()
+    soon = due_soon_until(today, due_soon_days)
+    if actor.role in (UserRole.admin, UserRole.staff):
+        # The whole program: sum the per-day tallies the service keeps (a few hundred rows) instead of
+        # reading every commitment due before today.
+        t = DueTally
+        past, coming = col(t.due_on) < today, and_(col(t.due_on) >= today, col(t.due_on) <= soon)
+        due_row = session.exec(
+            select(
+                func.coalesce(func.sum(t.due).filter(past), 0),
+                func.coalesce(func.sum(t.on_time).filter(past), 0),
+                func.coalesce(func.sum(t.open).filter(past), 0),
+                func.coalesce(func.sum(t.open).filter(coming), 0),
+            ).where(t.program_id == actor.program_id)
+        ).one()
+    else:
+        # A facilitator's own cases: from their commitments. One pass over those due before today gives
+        # the compliance rate (completed by the due date) and the overdue count (not completed: the rows
+        # `status_predicate(overdue)` selects).
+        past_c = col(C.due_on) < today
+        coming_c = and_(col(C.due_on) >= today, col(C.completed_on).is_(None))
+        due_row = session.exec(
+            select(
+                func.count().filter(past_c),
+                func.count().filter(and_(past_c, col(C.completed_on) <= col(C.due_on))),
+                func.count().filter(and_(past_c, col(C.completed_on).is_(None))),
+                func.count().filter(coming_c),
+            )
+            .select_from(C)
+            .where(*where, col(C.due_on) <= soon, col(C.waived_at).is_(None), C.kind != NO_CONTACT)
+        ).one()
     # Cases: those with commitments in force and not closed; in monitoring while any is unsettled.
     # Grouped first (read in case order from an index), the closure looked up once a case, not once a row.
     # Cases: from each case's follow-up summary (kept with its commitments), not closed; in
@@ -190,7 +209,7 @@ def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_da
     ).one()
     return Counts(
         overdue=int(due_row[2]),
-        due_soon=due_soon,
+        due_soon=int(due_row[3]),
         completed_this_month=completed_this_month,
         due_so_far=int(due_row[0]),
         completed_on_time=int(due_row[1]),

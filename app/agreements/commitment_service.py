@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -31,6 +33,7 @@ from app.agreements.models import (
     AgreementVersion,
     Commitment,
     CommitmentKind,
+    DueTally,
     FollowupSummary,
     ProgressEntry,
     ProgressKind,
@@ -90,8 +93,10 @@ def create_commitments(
                 Commitment.version_id == version.amends_version_id, col(Commitment.superseded_at).is_(None)
             )
         ).all():
+            before = _tally(old)
             old.superseded_at = now
             session.add(old)
+            _add_to_tally(session, commitment=old, before=before)
     rows = [
         Commitment(
             program_id=case.program_id,
@@ -112,6 +117,8 @@ def create_commitments(
         for spec in commitments_from_terms(terms)
     ]
     session.add_all(rows)
+    for row in rows:
+        _add_to_tally(session, commitment=row, before=(0, 0, 0))
     refresh_followup(session, case_id=case.id, program_id=case.program_id)  # type: ignore[arg-type]
     record_event(
         session,
@@ -238,9 +245,47 @@ def refresh_followup(session: Session, *, case_id: int, program_id: int) -> Foll
     return summary
 
 
+def _tally(commitment: Commitment) -> tuple[int, int, int]:
+    """What one commitment adds to its due day's tally: (due, completed on time, not completed)."""
+    if (
+        commitment.superseded_at is not None
+        or commitment.waived_at is not None
+        or commitment.kind == CommitmentKind.no_contact
+        or commitment.due_on is None
+    ):
+        return (0, 0, 0)
+    done = commitment.completed_on
+    return (1, int(done is not None and done <= commitment.due_on), int(done is None))
+
+
+def _add_to_tally(session: Session, *, commitment: Commitment, before: tuple[int, int, int]) -> None:
+    """Apply the change in this commitment's contribution to its due day, as one atomic upsert."""
+    after = _tally(commitment)
+    delta = tuple(a - b for a, b in zip(after, before, strict=True))
+    if commitment.due_on is None or delta == (0, 0, 0):
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = DueTally.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(
+        program_id=commitment.program_id, due_on=commitment.due_on, due=delta[0], on_time=delta[1], open=delta[2]
+    )
+    session.exec(  # type: ignore[call-overload]
+        statement.on_conflict_do_update(
+            index_elements=["program_id", "due_on"],
+            set_={
+                "due": table.c.due + statement.excluded.due,
+                "on_time": table.c.on_time + statement.excluded.on_time,
+                "open": table.c.open + statement.excluded.open,
+            },
+        )
+    )
+
+
 def rebuild_followup_summaries(session: Session, *, program_id: int) -> int:
-    """Rewrite every follow-up summary of a program from its commitments in one statement (for bulk
-    loads and repair); the same rule as `commitment_rules.case_openness`. Returns the cases written."""
+    """Rewrite every follow-up summary and due-day tally of a program from its commitments (for bulk
+    loads and repair); the same rules as `commitment_rules.case_openness` and `_tally`. Returns the
+    number of cases written."""
     c = Commitment
     waived = col(c.waived_at).is_not(None)
     no_contact = c.kind == CommitmentKind.no_contact.value
@@ -262,7 +307,29 @@ def rebuild_followup_summaries(session: Session, *, program_id: int) -> int:
             ["case_id", "program_id", "open_tasks", "standing_until", "updated_at"], source
         )
     )
-    return result.rowcount
+    written = result.rowcount
+    session.exec(sa.delete(DueTally).where(DueTally.program_id == program_id))  # type: ignore[call-overload]
+    counted = (
+        select(
+            c.program_id,
+            c.due_on,
+            sa.func.count(),
+            sa.func.count().filter(col(c.completed_on) <= col(c.due_on)),
+            sa.func.count().filter(col(c.completed_on).is_(None)),
+        )
+        .where(
+            c.program_id == program_id,
+            col(c.superseded_at).is_(None),
+            col(c.waived_at).is_(None),
+            c.kind != CommitmentKind.no_contact.value,
+            col(c.due_on).is_not(None),
+        )
+        .group_by(c.program_id, c.due_on)
+    )
+    session.exec(  # type: ignore[call-overload]
+        sa.insert(DueTally).from_select(["program_id", "due_on", "due", "on_time", "open"], counted)
+    )
+    return written
 
 
 def _refresh(session: Session, *, commitment: Commitment) -> None:
@@ -273,10 +340,12 @@ def _refresh(session: Session, *, commitment: Commitment) -> None:
         for e in entries_of(session, commitment=commitment)
     ]
     summary = summarise(kind=CommitmentKind(commitment.kind), quantity=commitment.quantity, entries=facts)
+    before = _tally(commitment)
     commitment.progress_total = summary.total
     commitment.completed_on = summary.completed_on
     commitment.breached_on = summary.breached_on
     session.add(commitment)
+    _add_to_tally(session, commitment=commitment, before=before)
     refresh_followup(session, case_id=commitment.case_id, program_id=commitment.program_id)
 
 
@@ -551,8 +620,10 @@ def _grant(
     waiver.consent_method = method
     waiver.consent_at = now
     waiver.consent_recorded_by_id = actor.user_id
+    before = _tally(commitment)
     commitment.waived_at = now
     session.add_all([waiver, commitment])
+    _add_to_tally(session, commitment=commitment, before=before)
     refresh_followup(session, case_id=commitment.case_id, program_id=commitment.program_id)
     record_event(
         session,

@@ -282,3 +282,18 @@ class FollowupSummary(SQLModel, table=True):
     open_tasks: int = 0  # unsettled whatever the date: not completed and not waived, or a breach on record
     standing_until: sa_date | None = None  # the latest end date of a running, unbreached no-contact commitment
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DueTally(SQLModel, table=True):
+    """Per program and due date, the dated commitments in force (not waived, not no-contact) due that
+    day: how many, how many were completed by the day, how many are not completed. The dashboard sums
+    a few hundred of these rows instead of reading every commitment due before today. Kept by the
+    service with atomic increments in the same transaction as every change to a commitment."""
+
+    __tablename__ = "due_tally"
+
+    program_id: int = Field(foreign_key="program.id", primary_key=True)
+    due_on: sa_date = Field(primary_key=True)
+    due: int = 0
+    on_time: int = 0
+    open: int = 0

@@ -1,4 +1,4 @@
-"""monitoring: commitments, progress entries, waivers, case closure; the dashboard's indexes
+"""monitoring: commitments, progress entries, waivers, case closure; the dashboard's indexes, per-case summaries and per-day tallies
 
 Revision ID: 0005
 Revises: 0004
@@ -160,6 +160,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_waiver_program_id"), ["program_id"], unique=False)
 
     op.create_table(
+        "due_tally",
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("due", sa.Integer(), nullable=False),
+        sa.Column("on_time", sa.Integer(), nullable=False),
+        sa.Column("open", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["program_id"], ["program.id"], name=op.f("fk_due_tally_program_id_program")),
+        sa.PrimaryKeyConstraint("program_id", "due_on", name=op.f("pk_due_tally")),
+    )
+    op.create_table(
         "followup_summary",
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("program_id", sa.Integer(), nullable=False),
@@ -194,6 +204,7 @@ def downgrade() -> None:
     with op.batch_alter_table("followup_summary", schema=None) as batch_op:
         batch_op.drop_index("ix_followup_summary_program")
     op.drop_table("followup_summary")
+    op.drop_table("due_tally")
 
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.drop_column("commitment_reminder_days")

@@ -17,7 +17,7 @@ from app.agreements.commitment_service import (
     record_progress,
     waive,
 )
-from app.agreements.models import CommitmentKind, FollowupSummary
+from app.agreements.models import CommitmentKind, DueTally, FollowupSummary
 from app.auth.models import User
 from app.auth.service import actor_for
 from tests.agreements.monitoring_support import sealed_case, stub_pdf
@@ -46,6 +46,11 @@ def test_the_summary_rule_says_open_exactly_when_some_commitment_does_not_settle
 def _summaries(db: Session, program_id: int) -> dict[int, tuple[int, date | None]]:
     rows = db.exec(select(FollowupSummary).where(FollowupSummary.program_id == program_id)).all()
     return {r.case_id: (r.open_tasks, r.standing_until) for r in rows}
+
+
+def _tallies(db: Session, program_id: int) -> dict[date, tuple[int, int, int]]:
+    rows = db.exec(select(DueTally).where(DueTally.program_id == program_id)).all()
+    return {r.due_on: (r.due, r.on_time, r.open) for r in rows if (r.due, r.on_time, r.open) != (0, 0, 0)}
 
 
 def test_the_service_keeps_the_summary_equal_to_a_rebuild(
@@ -84,7 +89,12 @@ def test_the_service_keeps_the_summary_equal_to_a_rebuild(
     )
     kept = _summaries(db, program_id)
     assert kept[second.case.id] == (4, None)  # apology waived, breach now keeps it open
+    tallies = _tallies(db, program_id)
+    # Both cases owe the first instalment on 1 Feb 2027; the second case's apology (15 Jan) was waived.
+    assert tallies[date(2027, 2, 1)] == (2, 0, 2)
+    assert tallies[date(2027, 1, 15)] == (1, 0, 1)
 
     rebuild_followup_summaries(db, program_id=program_id)
     db.expire_all()
     assert _summaries(db, program_id) == kept
+    assert _tallies(db, program_id) == tallies
