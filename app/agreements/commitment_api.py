@@ -276,6 +276,11 @@ def read_case_compliance(case: VisibleCase, session: SessionDep, actor: ActorDep
 def download_followup_report(case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
     """The follow-up report: the sealed agreement's reference and hash, each commitment with its status,
     progress and evidence references, waivers with their consent, and the case's compliance state."""
+    return followup_response(session, actor=actor, case=case)
+
+
+def followup_response(session: Session, *, actor: Actor, case: Case) -> Response:
+    """The follow-up report PDF as a download (pages and API alike); its reading is audited."""
     from app.agreements.followup_pdf import followup_filename, render_followup_pdf
 
     content = render_followup_pdf(session, actor=actor, case=case)

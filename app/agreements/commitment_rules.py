@@ -154,7 +154,7 @@ def commitments_from_terms(terms: list[Term]) -> list[CommitmentSpec]:
                     CommitmentSpec(number, 1, 1, CommitmentKind.no_contact, owed, what, term.end_date, 0, None)
                 )
             case OtherTerm():
-                what = term.text.strip()[:300]
+                what = term.text.strip()
                 specs.append(CommitmentSpec(number, 1, 1, CommitmentKind.other, owed, what, term.due_date, 1, None))
     return specs
 

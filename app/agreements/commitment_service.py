@@ -78,6 +78,13 @@ def today_for(session: Session, case: Case) -> date:
     return local_today(utcnow(), program_of(session, case).timezone)
 
 
+DESCRIPTION_LENGTH = 300  # Commitment.description; another task's full text stays in the agreement
+
+
+def _shorten(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
 # --- sealing ----------------------------------------------------------------------------------------
 
 
@@ -108,7 +115,7 @@ def create_commitments(
             of_count=spec.of_count,
             kind=spec.kind,
             owed_by_id=spec.owed_by_id,
-            description=spec.description,
+            description=_shorten(spec.description, DESCRIPTION_LENGTH),
             due_on=spec.due_on,
             quantity=spec.quantity,
             currency=spec.currency,

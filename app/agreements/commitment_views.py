@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from app.actor import Actor
 from app.agreements import commitment_queries, commitment_service
+from app.agreements.commitment_api import followup_response
 from app.agreements.commitment_csv import csv_lines
 from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
 from app.agreements.commitment_queries import CommitmentRow
@@ -411,18 +412,7 @@ def case_commitments(request: Request, case: VisibleCase, session: SessionDep, a
 @router.get("/cases/{case_id}/commitments/report.pdf")
 def followup_report(case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
     """The follow-up report (PDF): the sealed agreement's fingerprint, commitments, evidence, waivers."""
-    from app.agreements.followup_pdf import followup_filename, render_followup_pdf
-
-    content = render_followup_pdf(session, actor=actor, case=case)
-    record_case_read(session, actor=actor, case=case, what="commitments.report")
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{followup_filename(case)}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return followup_response(session, actor=actor, case=case)
 
 
 @router.post("/cases/{case_id}/progress/{entry_id}/correction")

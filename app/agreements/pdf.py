@@ -23,18 +23,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
-from app.agreements.models import AgreementVersion, Review, ReviewDecision, Signature
+from app.agreements.commitment_rules import commitments_from_terms
+from app.agreements.models import AgreementVersion, CommitmentKind, Review, ReviewDecision, Signature
 from app.agreements.rules import INTENT_STATEMENT
 from app.agreements.service import signatures_of
 from app.agreements.terms import (
-    ApologyTerm,
-    NoContactTerm,
-    OtherTerm,
-    ProgramAttendanceTerm,
-    RestitutionTerm,
-    ServiceHoursTerm,
     Term,
-    format_money,
     term_sentence,
 )
 from app.auth.models import User
@@ -65,13 +59,6 @@ ROLE_LABELS = {
     "facilitator": "Facilitator",
 }
 METHOD_LABELS = {"portal": "in the portal", "in_person": "in person"}
-
-CHECK_PAYMENT = "Payment received, with a receipt reference"
-CHECK_HOURS = "Hours log confirmed by the host organisation"
-CHECK_ATTENDANCE = "Attendance confirmed by the program"
-CHECK_APOLOGY = "Delivery confirmed by the facilitator"
-CHECK_NO_CONTACT = "No breach reported"
-CHECK_OTHER = "Completion confirmed by the facilitator"
 
 
 # --- what the template receives -----------------------------------------------------------------
@@ -196,39 +183,18 @@ def _role_label(role: str) -> str:
 
 
 def commitment_rows(terms: list[Term], names: dict[int, str]) -> list[CommitmentRow]:
-    """The follow-up schedule: each instalment or deadline, who owes it, and how completion is checked.
-    Dated rows come first, in date order; undated and standing rows (no contact) follow."""
+    """The follow-up schedule: the commitments sealing creates (`commitments_from_terms`), each with who
+    owes it and how completion is checked. Dated rows come first, in date order; undated and standing
+    rows (no contact) follow."""
     rows: list[CommitmentRow] = []
-    for number, term in enumerate(terms, start=1):
-        who = names.get(term.owed_by, "The responsible party")
-        match term:
-            case ApologyTerm():
-                due = _long_date(term.due_date) if term.due_date else "No date set"
-                what = {"spoken": "Spoken apology", "written": "Written apology"}.get(
-                    term.form, "Letter of apology, through the program"
-                )
-                rows.append(CommitmentRow(number, what, due, term.due_date, who, CHECK_APOLOGY))
-            case RestitutionTerm():
-                count = len(term.instalments)
-                for index, instalment in enumerate(term.instalments, start=1):
-                    amount = format_money(instalment.amount_cents, term.currency)
-                    what = f"Payment of {amount}" if count == 1 else f"Payment {index} of {count}: {amount}"
-                    due_on = instalment.due_date
-                    rows.append(CommitmentRow(number, what, _long_date(due_on), due_on, who, CHECK_PAYMENT))
-            case ServiceHoursTerm():
-                where = f" at {term.where}" if term.where else ""
-                what = f"{term.hours} hours of community service{where}"
-                rows.append(CommitmentRow(number, what, _long_date(term.deadline), term.deadline, who, CHECK_HOURS))
-            case ProgramAttendanceTerm():
-                what = f"{term.sessions} sessions of {term.program_name}"
-                due_on = term.deadline
-                rows.append(CommitmentRow(number, what, _long_date(due_on), due_on, who, CHECK_ATTENDANCE))
-            case NoContactTerm():
-                due = f"Standing, until {_long_date(term.end_date)}" if term.end_date else "Standing, indefinite"
-                rows.append(CommitmentRow(number, "No contact with the survivor", due, None, who, CHECK_NO_CONTACT))
-            case OtherTerm():
-                what = term.text.strip()
-                rows.append(CommitmentRow(number, what, _long_date(term.due_date), term.due_date, who, CHECK_OTHER))
+    for spec in commitments_from_terms(terms):
+        who = names.get(spec.owed_by_id, "The responsible party")
+        if spec.kind == CommitmentKind.no_contact:
+            due = f"Standing, until {_long_date(spec.due_on)}" if spec.due_on else "Standing, indefinite"
+            rows.append(CommitmentRow(spec.term_number, spec.description, due, None, who, spec.verification))
+        else:
+            due = _long_date(spec.due_on) if spec.due_on else "No date set"
+            rows.append(CommitmentRow(spec.term_number, spec.description, due, spec.due_on, who, spec.verification))
     dated = sorted((r for r in rows if r.due_date), key=lambda r: (r.due_date, r.term_number))
     return dated + [r for r in rows if r.due_date is None]
 

@@ -27,6 +27,7 @@ from app.agreements.commitment_service import (
 )
 from app.agreements.models import AgreementVersion, Commitment, CommitmentKind, ProgressKind, WaiverStatus
 from app.agreements.service import save_draft, start_amendment
+from app.agreements.terms import OtherTerm
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.service import actor_for
@@ -405,3 +406,20 @@ def test_the_survivor_is_told_about_progress_only_while_they_consent(
     withdraw_consent(db, actor=portal_actor(survivor), participant=survivor, scope=ConsentScope.progress_updates)
     record(db, staff, sealed, payment, progress(ProgressKind.payment, "10.00"))
     assert len(messages_to_survivor(db, sealed)) == 1
+
+
+def test_a_long_task_is_shortened_in_its_commitment_and_kept_whole_in_the_schedule(
+    db: Session, facilitator: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub_pdf(monkeypatch)
+    text = "Repair the garden fence and repaint it, " * 20  # 800 characters: more than a commitment holds
+
+    def terms(held):  # type: ignore[no-untyped-def]
+        return [OtherTerm(owed_by=held.responsible.id, text=text, due_date=date(2027, 5, 1))]
+
+    sealed = sealed_case(db, facilitator, terms=terms)
+    (task,) = sealed.commitments
+    assert len(task.description) == 300 and task.description.endswith("…")
+    assert text.strip().startswith(task.description[:-1])
+    rows = pdf.commitment_rows(terms(sealed.held), {sealed.held.responsible.id: "Dan"})  # type: ignore[dict-item]
+    assert rows[0].what == text.strip()
