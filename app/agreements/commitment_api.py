@@ -12,7 +12,6 @@ does: case_closed, commitment_superseded, already_corrected, is_correction, alre
 waiver_pending, survivor_missing, survivor_consent_missing, case_completed, sessions_scheduled.
 """
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -25,7 +24,6 @@ from app.actor import Actor
 from app.agreements import commitment_csv, commitment_queries, commitment_service
 from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
 from app.agreements.commitment_queries import CommitmentRow
-from app.agreements.commitment_rules import local_today
 from app.agreements.commitment_schemas import (
     CaseCompliance,
     ClosureCreate,
@@ -48,9 +46,8 @@ from app.auth.models import User
 from app.conferences.dependencies import DetailCase, VisibleCase
 from app.conferences.models import CLOSURE_REASONS, Case, CaseClosure, ClosureReason
 from app.conferences.service import record_case_read
-from app.db import SessionDep, get_session, utcnow
+from app.db import SessionDep, get_session
 from app.errors import NotFound
-from app.programs.models import Program
 from app.web import verify_csrf
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], dependencies=[Depends(verify_csrf)])
@@ -188,9 +185,8 @@ def _entry(session: Session, actor: Actor, case: Case, commitment_id: int, entry
 
 
 def _program_today(session: Session, actor: Actor) -> tuple[date, int]:
-    program = session.get(Program, actor.program_id)
-    assert program is not None
-    return local_today(utcnow(), program.timezone), program.due_soon_days
+    program = commitment_service.program_by_id(session, actor.program_id)
+    return commitment_service.today_in(program), program.due_soon_days
 
 
 # --- the dashboard and the list -------------------------------------------------------------------
@@ -235,6 +231,13 @@ def list_commitments(f: Filters, session: SessionDep, actor: ActorDep) -> Commit
 def export_commitments(f: Filters, session: SessionDep, rows_session: StreamSession, actor: ActorDep) -> Response:
     """The filtered list (every page) as CSV. It holds no names of participants, notes or evidence, and
     a cell that a spreadsheet would run as a formula is prefixed with an apostrophe. Audited."""
+    return csv_response(session, rows_session, actor=actor, f=f)
+
+
+def csv_response(session: Session, rows_session: Session, *, actor: Actor, f: CommitmentFilter) -> Response:
+    """The filtered list as a streamed CSV download (pages and API alike), its export audited with the
+    filters. The rows are read through `rows_session`, which stays open while the body streams."""
+    commitment_service.require_progress_recorder(actor)
     today, window = _program_today(session, actor)
     record_event(
         session,
@@ -242,12 +245,11 @@ def export_commitments(f: Filters, session: SessionDep, rows_session: StreamSess
         action="commitments.exported",
         entity_type="program",
         entity_id=actor.program_id,
-        detail=f.model_dump(mode="json", exclude={"page"}, exclude_none=True),
+        detail={"filters": f.model_dump(mode="json", exclude_defaults=True, exclude={"page"})},
     )
     rows = commitment_queries.iter_commitments(rows_session, actor=actor, f=f, today=today, due_soon_days=window)
-    lines: Iterator[str] = commitment_csv.csv_lines(rows)
     return StreamingResponse(
-        lines,
+        commitment_csv.csv_lines(rows),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="commitments-{today.isoformat()}.csv"',

@@ -326,6 +326,17 @@ def settles_case(kind: CommitmentKind, due_on: date | None, status: CommitmentSt
     return kind == CommitmentKind.no_contact and due_on is None and status == CommitmentStatus.upcoming
 
 
+def case_outcome(*, closed: bool, commitments: Iterable[tuple[CommitmentKind, date | None, CommitmentStatus]]) -> str:
+    """A case's follow-up state from its closure and its commitments in force (kind, due date, status):
+    closed, no_agreement (nothing sealed yet), completed (every one settles the case) or monitoring."""
+    if closed:
+        return "closed"
+    items = list(commitments)
+    if not items:
+        return "no_agreement"
+    return "completed" if all(settles_case(kind, due_on, status) for kind, due_on, status in items) else "monitoring"
+
+
 def on_time(*, due_on: date | None, completed_on: date | None) -> bool:
     return due_on is not None and completed_on is not None and completed_on <= due_on
 
@@ -362,12 +373,14 @@ class CaseOpenness:
         return self.open_tasks > 0 or (self.standing_until is not None and self.standing_until >= today)
 
 
-def case_openness(commitments: Iterable[ComplianceFact | tuple]) -> CaseOpenness:
+def case_openness(
+    commitments: Iterable[tuple[CommitmentKind, date | None, date | None, date | None, bool]],
+) -> CaseOpenness:
     """From a case's commitments in force as (kind, due_on, completed_on, breached_on, waived):
     the count that keeps it open whatever the date, and the last day a no-contact term still runs.
     `unsettled_on(today)` equals "not every commitment settles the case" (`settles_case`)."""
     open_tasks, standing = 0, None
-    for kind, due_on, completed_on, breached_on, waived in commitments:  # type: ignore[misc]
+    for kind, due_on, completed_on, breached_on, waived in commitments:
         if waived:
             continue
         if kind == CommitmentKind.no_contact:

@@ -21,11 +21,11 @@ from app.agreements.commitment_rules import (
     CommitmentStatus,
     EntryFact,
     case_openness,
+    case_outcome,
     commitment_status,
     commitments_from_terms,
     local_today,
     progress_conditions,
-    settles_case,
     summarise,
 )
 from app.agreements.commitment_schemas import ClosureCreate, ProgressCreate, WaiverCreate
@@ -68,14 +68,23 @@ def require_progress_recorder(actor: Actor) -> None:
         raise PermissionDenied("Only program staff, facilitators and administrators record progress.")
 
 
-def program_of(session: Session, case: Case) -> Program:
-    program = session.get(Program, case.program_id)
+def program_by_id(session: Session, program_id: int | None) -> Program:
+    program = session.get(Program, program_id)
     assert program is not None
     return program
 
 
+def program_of(session: Session, case: Case) -> Program:
+    return program_by_id(session, case.program_id)
+
+
+def today_in(program: Program) -> date:
+    """Today where the program is: the date every status and count is computed for."""
+    return local_today(utcnow(), program.timezone)
+
+
 def today_for(session: Session, case: Case) -> date:
-    return local_today(utcnow(), program_of(session, case).timezone)
+    return today_in(program_of(session, case))
 
 
 DESCRIPTION_LENGTH = 300  # Commitment.description; another task's full text stays in the agreement
@@ -171,18 +180,15 @@ def closure_of(session: Session, *, case: Case) -> CaseClosure | None:
 
 def case_state(session: Session, *, case: Case, today: date | None = None) -> str:
     """no_agreement, monitoring, completed or closed: derived from the closure and the commitments."""
-    if closure_of(session, case=case) is not None:
-        return "closed"
-    commitments = active_commitments(session, case=case)
-    if not commitments:
-        return "no_agreement"
     program = program_of(session, case)
-    today = today or local_today(utcnow(), program.timezone)
-    done = all(
-        settles_case(CommitmentKind(c.kind), c.due_on, status_of(c, today=today, due_soon_days=program.due_soon_days))
-        for c in commitments
+    today = today or today_in(program)
+    return case_outcome(
+        closed=closure_of(session, case=case) is not None,
+        commitments=(
+            (CommitmentKind(c.kind), c.due_on, status_of(c, today=today, due_soon_days=program.due_soon_days))
+            for c in active_commitments(session, case=case)
+        ),
     )
-    return "completed" if done else "monitoring"
 
 
 def get_commitment(session: Session, *, case: Case, commitment_id: int) -> Commitment | None:

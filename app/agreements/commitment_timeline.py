@@ -13,9 +13,9 @@ from app.agreements.commitment_rules import (
     PROGRESS_LABELS,
     CommitmentStatus,
     ComplianceFact,
+    case_outcome,
     compliance_rate,
     describe_amount,
-    settles_case,
 )
 from app.agreements.commitment_service import closure_of, program_of, today_for
 from app.agreements.models import AgreementVersion, CommitmentKind, ProgressEntry, ProgressKind, Waiver
@@ -182,14 +182,7 @@ def case_timeline(session: Session, *, actor: Actor, case: Case) -> CaseTimeline
             )
         )
     closure = closure_of(session, case=case)
-    if closure is not None:
-        state = "closed"
-    elif not rows:
-        state = "no_agreement"
-    elif all(settles_case(r.kind, r.due_on, r.status) for r in rows):
-        state = "completed"
-    else:
-        state = "monitoring"
+    state = case_outcome(closed=closure is not None, commitments=((r.kind, r.due_on, r.status) for r in rows))
     version = session.get(AgreementVersion, rows[0].version_id) if rows else None
     return CaseTimeline(
         case=case,

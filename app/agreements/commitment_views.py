@@ -8,20 +8,18 @@ the fragment; the same form sent without JavaScript gets the page with 422 or 40
 """
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.actor import Actor
 from app.agreements import commitment_queries, commitment_service
-from app.agreements.commitment_api import followup_response
-from app.agreements.commitment_csv import csv_lines
+from app.agreements.commitment_api import csv_response, followup_response
 from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
 from app.agreements.commitment_queries import CommitmentRow
 from app.agreements.commitment_rules import (
@@ -30,7 +28,6 @@ from app.agreements.commitment_rules import (
     PROGRESS_LABELS,
     STATUS_LABELS,
     CommitmentStatus,
-    local_today,
 )
 from app.agreements.commitment_schemas import (
     WAIVER_CONSENT_METHODS,
@@ -42,7 +39,6 @@ from app.agreements.commitment_schemas import (
 )
 from app.agreements.commitment_timeline import case_timeline
 from app.agreements.models import CommitmentKind, ProgressKind
-from app.audit.service import record_event
 from app.auth.dependencies import ActorDep
 from app.auth.models import UserRole
 from app.conferences.dependencies import DetailCase, VisibleCase
@@ -50,9 +46,8 @@ from app.conferences.models import CLOSURE_REASONS, Case
 from app.conferences.queries import program_facilitators
 from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import CASE_WRITERS, record_case_read
-from app.db import SessionDep, get_session, utcnow
+from app.db import SessionDep, get_session
 from app.errors import AppError, Conflict, InvalidInput, NotFound
-from app.programs.models import Program
 from app.web import field_errors, form_data, is_htmx, redirect, render, validate_form, verify_csrf
 
 router = APIRouter(tags=["monitoring pages"], dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -97,16 +92,6 @@ LABELS: dict[str, Any] = {
 }
 
 
-def _program(session: Session, actor: Actor) -> Program:
-    program = session.get(Program, actor.program_id)
-    assert program is not None
-    return program
-
-
-def _today(program: Program) -> date:
-    return local_today(utcnow(), program.timezone)
-
-
 # --- filters ---------------------------------------------------------------------------------------
 
 
@@ -147,8 +132,8 @@ def parse_filters(params: Any) -> Filters:
 
 
 def _dashboard(request: Request, session: Session, actor: Actor, filters: Filters) -> Response:
-    program = _program(session, actor)
-    today = _today(program)
+    program = commitment_service.program_by_id(session, actor.program_id)
+    today = commitment_service.today_in(program)
     days = program.due_soon_days
     counts = commitment_queries.dashboard_counts(session, actor=actor, today=today, due_soon_days=days)
     result = commitment_queries.list_commitments(session, actor=actor, f=filters.f, today=today, due_soon_days=days)
@@ -193,31 +178,10 @@ def dashboard(request: Request, session: SessionDep, actor: ActorDep) -> Respons
 @router.get("/monitoring/commitments.csv")
 def export_csv(request: Request, session: SessionDep, rows_session: StreamingSession, actor: ActorDep) -> Response:
     """The filtered list as CSV (no confidential fields; formula-like cells neutralised), audited."""
-    commitment_service.require_progress_recorder(actor)
     filters = parse_filters(request.query_params)
     if filters.errors:
         return _dashboard(request, session, actor, filters)
-    program = _program(session, actor)
-    today = _today(program)
-    record_event(
-        session,
-        actor=actor,
-        action="commitments.exported",
-        entity_type="program",
-        entity_id=program.id,
-        detail={"filters": filters.f.model_dump(mode="json", exclude_defaults=True, exclude={"page"})},
-    )
-    rows = commitment_queries.iter_commitments(
-        rows_session, actor=actor, f=filters.f, today=today, due_soon_days=program.due_soon_days
-    )
-    return StreamingResponse(
-        csv_lines(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="commitments-{today.isoformat()}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_response(session, rows_session, actor=actor, f=filters.f)
 
 
 # --- inline progress -------------------------------------------------------------------------------
@@ -226,7 +190,7 @@ def export_csv(request: Request, session: SessionDep, rows_session: StreamingSes
 def _row(session: Session, actor: Actor, *, case: Case, commitment_id: int) -> CommitmentRow | None:
     program = commitment_service.program_of(session, case)
     rows = commitment_queries.case_rows(
-        session, actor=actor, case=case, today=_today(program), due_soon_days=program.due_soon_days
+        session, actor=actor, case=case, today=commitment_service.today_in(program), due_soon_days=program.due_soon_days
     )
     return next((r for r in rows if r.id == commitment_id), None)
 
@@ -261,7 +225,7 @@ def _progress_fragment(
     expected = PROGRESS_FOR[kind]
     values = {k: v for k, v in (form or {}).items() if k != "csrf_token"}
     if form is None:
-        values = {"kind": expected.value, "occurred_on": _today(commitment_service.program_of(session, case))}
+        values = {"kind": expected.value, "occurred_on": commitment_service.today_for(session, case)}
     errors = errors or {}
     shown = {"kind", "occurred_on", "evidence_reference", "evidence_note", "notify_survivor"}
     if kind in AMOUNT_KINDS:

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from app.agreements.commitment_rules import local_today
 from app.agreements.models import Commitment, CommitmentKind
 from app.auth.models import User, UserRole
-from app.conferences.invitations import _day, _language, _render
+from app.conferences.invitations import email_day, email_language, render_email
 from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
 from app.config import get_settings
 from app.notifications.models import DeliveryStatus, Notification
@@ -207,14 +207,14 @@ def _queue_reminders(session: Session, *, program: Program, today: date, now: da
     }
     rows = []
     for key, (commitment, participant) in missing.items():
-        language = _language(participant)
-        message = _render(
+        language = email_language(participant)
+        message = render_email(
             "commitment_reminder",
             language,
             {
                 "name": participant.display_name,
                 "what": commitment.description,
-                "day": _day(commitment.due_on, language),  # type: ignore[arg-type]
+                "day": email_day(commitment.due_on, language),  # type: ignore[arg-type]
                 "discreet": needs_discretion(prefs.get(participant.id)),
                 "program": program.name,
             },
@@ -285,13 +285,13 @@ def _queue_overdue_alerts(
     for key, (item, user_id) in wanted.items():
         if key in existing:
             continue
-        message = _render(
+        message = render_email(
             "commitment_overdue",
             "en",
             {
                 "reference": item.reference,
                 "what": item.what,
-                "day": _day(item.due_on, "en"),  # type: ignore[arg-type]
+                "day": email_day(item.due_on, "en"),  # type: ignore[arg-type]
                 "link": f"{base}/cases/{item.case_id}/commitments",
             },
         )
@@ -346,14 +346,14 @@ def _queue_digests(session: Session, *, program: Program, overdue: list[_Overdue
         items = [o for o in overdue if o.due_on >= since]
         if not items:
             continue
-        message = _render(
+        message = render_email(
             "commitment_overdue_digest",
             "en",
             {
                 "name": user.full_name,
                 "count": len(items),
                 "items": [
-                    {"reference": o.reference, "what": o.what, "day": _day(o.due_on, "en")}  # type: ignore[arg-type]
+                    {"reference": o.reference, "what": o.what, "day": email_day(o.due_on, "en")}  # type: ignore[arg-type]
                     for o in items[:DIGEST_MAX_LINES]
                 ],
                 "more": max(len(items) - DIGEST_MAX_LINES, 0),

@@ -113,19 +113,19 @@ class _Rendered:
     body: str
 
 
-def _render(name: str, language: str, context: dict[str, Any]) -> _Rendered:
+def render_email(name: str, language: str, context: dict[str, Any]) -> _Rendered:
     """A template's `subject` (set at its top) and its body, both as plain text."""
     module = _email.get_template(f"{name}.{language}.txt").make_module(context)
     subject = " ".join(str(getattr(module, "subject", "")).split())[:_SUBJECT_MAX]
     return _Rendered(subject=subject, body=str(module).strip() + "\n")
 
 
-def _language(participant: Participant) -> str:
+def email_language(participant: Participant) -> str:
     primary = (participant.preferred_language or "en").split("-")[0].split("_")[0].lower()
     return primary if primary in LANGUAGES else "en"
 
 
-def _day(moment: datetime, language: str) -> str:
+def email_day(moment: datetime, language: str) -> str:
     names, months = _WEEKDAYS[language], _MONTHS[language]
     if language == "es":
         return f"{names[moment.weekday()]} {moment.day} de {months[moment.month - 1]} de {moment.year}"
@@ -137,10 +137,10 @@ def _span(arrives_at: datetime, leaves_at: datetime, tz: str, language: str) -> 
     zone = ZoneInfo(tz)
     start, end = arrives_at.astimezone(zone), leaves_at.astimezone(zone)
     return {
-        "day": _day(start, language),
+        "day": email_day(start, language),
         "arrives": f"{start:%H:%M}",
         "leaves": f"{end:%H:%M}",
-        "leaves_day": _day(end, language) if end.date() != start.date() else None,
+        "leaves_day": email_day(end, language) if end.date() != start.date() else None,
         "tz": tz,
     }
 
@@ -261,7 +261,7 @@ def ics_for(
     """
     program = _program(session, case_session)
     attendee = _attendance(session, case_session=case_session, participant=participant)
-    language = _language(participant)
+    language = email_language(participant)
     context = _participant_context(
         session,
         case_session=case_session,
@@ -402,7 +402,7 @@ def _participant_rows(
     program: Program,
 ) -> list[Notification]:
     kind, template = _CHANGES[change]
-    language = _language(participant)
+    language = email_language(participant)
     context = _participant_context(
         session,
         case_session=case_session,
@@ -412,7 +412,7 @@ def _participant_rows(
         language=language,
     )
     method = "CANCEL" if change == "cancelled" else "REQUEST"
-    message = _render(template, language, context)
+    message = render_email(template, language, context)
     rows = [
         Notification(
             program_id=case_session.program_id,
@@ -436,7 +436,7 @@ def _participant_rows(
         due_at = attendee.arrives_at - timedelta(hours=lead)
         if due_at <= now:
             continue
-        reminder = _render("session_reminder", language, context)
+        reminder = render_email("session_reminder", language, context)
         rows.append(
             Notification(
                 program_id=case_session.program_id,
@@ -465,7 +465,7 @@ def _facilitator_rows(
     if not users:
         return []
     context = _facilitator_context(session, case_session=case_session, program=program) | {"change": change}
-    message = _render("facilitator_session", "en", context)
+    message = render_email("facilitator_session", "en", context)
     method = "CANCEL" if change == "cancelled" else "REQUEST"
     return [
         Notification(

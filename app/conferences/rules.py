@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from app.agreements.commitment_rules import commitment_status, local_today, settles_case
+from app.agreements.commitment_rules import case_openness, local_today
 from app.agreements.models import CommitmentKind
 from app.conferences.models import ParticipantRole, ScreeningOutcome, SessionKind, SessionStatus
 from app.errors import Condition
@@ -369,21 +369,8 @@ def _agreement_stage(facts: CaseFacts) -> Step | None:
         if not facts.commitments:
             return Step.signed
         today = local_today(facts.now, facts.timezone)
-        settled = all(
-            settles_case(
-                c.kind,
-                c.due_on,
-                commitment_status(
-                    kind=c.kind,
-                    due_on=c.due_on,
-                    completed_on=c.completed_on,
-                    breached_on=c.breached_on,
-                    waived=c.waived,
-                    today=today,
-                ),
-            )
-            for c in facts.commitments
-        )
+        openness = case_openness((c.kind, c.due_on, c.completed_on, c.breached_on, c.waived) for c in facts.commitments)
+        settled = not openness.unsettled_on(today)
         return Step.completed if settled else Step.monitoring
     return _AGREEMENT_STAGES.get(facts.agreement.latest_status, Step.agreement_drafted)
 

@@ -423,7 +423,7 @@ def test_the_csv_neutralises_formulas_and_holds_no_names_notes_or_evidence(
     for secret in ("Rosa", "Dan", "RCPT-77", "survivor's flat", "Confidential referral note"):
         assert secret not in response.text
     [event] = events(db, "commitments.exported")
-    assert (event.entity_type, event.detail) == ("program", {"sort": "due_on"})
+    assert (event.entity_type, event.detail) == ("program", {"filters": {}})
 
 
 def test_the_csv_exports_the_filtered_rows_and_audits_the_filters(
@@ -434,7 +434,7 @@ def test_the_csv_exports_the_filtered_rows_and_audits_the_filters(
     assert lines[0].startswith("case_reference,agreement_version,term,commitment,")
     assert [line.split(",")[3] for line in lines[1:]] == ["Payment 1 of 2: 200.00 EUR", "Payment 2 of 2: 100.00 EUR"]
     [event] = events(db, "commitments.exported")
-    assert event.detail == {"kind": "payment", "sort": "due_on"}
+    assert event.detail == {"filters": {"kind": "payment"}}
 
 
 # --- the follow-up report ---------------------------------------------------------------------
