@@ -19,4 +19,4 @@ test: install
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install
-	$(UV) run --frozen ruff check app tests migrations
+	$(UV) run --frozen ruff check app tests migrations bench
