@@ -329,7 +329,7 @@ def sealing_state(engine: Engine, ready: ReadyToSeal) -> dict[str, Any]:
             "status": VersionStatus(version.status),
             "sealed_at": version.sealed_at,
             "signers": sorted(
-                session.exec(select(Signature.signer_key).where(Signature.version_id == version.id)).all()
+                session.exec(select(Signature.signer_role).where(Signature.version_id == version.id)).all()
             ),
             "commitments": len(session.exec(select(Commitment.id).where(Commitment.version_id == version.id)).all()),
             "documents": [
@@ -351,9 +351,14 @@ def sealing_state(engine: Engine, ready: ReadyToSeal) -> dict[str, Any]:
         }
 
 
+def comparable(state: dict[str, Any]) -> dict[str, Any]:
+    """The state without what differs between any two seals (the time, the PDF's bytes)."""
+    return state | {"sealed_at": None, "documents": len(state["documents"])}
+
+
 def assert_fully_sealed(state: dict[str, Any], ready: ReadyToSeal) -> None:
     assert state["status"] == VersionStatus.sealed and state["sealed_at"] is not None
-    assert len(state["signers"]) == 3 and "facilitator" in state["signers"]
+    assert state["signers"] == ["facilitator", "responsible_party", "survivor"]
     assert state["commitments"] == ready.commitments
     [(stored_hash, actual_hash, size, length)] = state["documents"]  # exactly one PDF
     assert stored_hash == actual_hash and size == length > 0
@@ -377,6 +382,7 @@ class SealCrash:
     again: Answer
     pdf: Answer
     final: dict[str, Any]
+    uncrashed: dict[str, Any]  # a seal of the same terms, in another program, that nothing interrupted
 
 
 @pytest.fixture(scope="module")
@@ -387,7 +393,7 @@ def seal_crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     with crash_database(tmp) as url:
         engine = make_engine(url)
         try:
-            ready = {point: ready_to_seal(engine) for point in SEAL_POINTS}
+            ready = {point: ready_to_seal(engine) for point in [*SEAL_POINTS, "uncrashed"]}
             before = {point: sealing_state(engine, ready[point]) for point in SEAL_POINTS}
             after_crash, unanswered = {}, {}
             with ExitStack() as armed:  # started together: the imports are the slow part
@@ -417,6 +423,9 @@ def seal_crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
                         retry[point] = facilitator_signs(process.base_url, ready[point])
                     again[point] = facilitator_signs(process.base_url, ready[point])
                     pdf[point] = call(process.base_url, "GET", ready[point].pdf_url, ready[point])
+                assert facilitator_signs(process.base_url, ready["uncrashed"]).status == 201
+                assert call(process.base_url, "GET", ready["uncrashed"].pdf_url, ready["uncrashed"]).status == 200
+            uncrashed = sealing_state(engine, ready["uncrashed"])
             yield {
                 point: SealCrash(
                     ready=ready[point],
@@ -427,6 +436,7 @@ def seal_crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
                     again=again[point],
                     pdf=pdf[point],
                     final=sealing_state(engine, ready[point]),
+                    uncrashed=uncrashed,
                 )
                 for point in SEAL_POINTS
             }
@@ -447,6 +457,7 @@ def test_a_server_killed_before_the_seal_commits_leaves_nothing_of_it_and_the_re
     assert crash.retry.json()["version_status"] == "sealed"
     assert crash.again.status == 409, crash.again.body  # sealed once, never twice
     assert_fully_sealed(crash.final, crash.ready)
+    assert comparable(crash.final) == comparable(crash.uncrashed)  # as if the crash had never happened
     assert crash.pdf.status == 200 and hashlib.sha256(crash.pdf.body).hexdigest() == crash.final["documents"][0][0]
 
 
@@ -460,6 +471,7 @@ def test_a_server_killed_after_the_seal_commits_leaves_it_whole_and_refuses_to_s
     assert crash.pdf.status == 200 and hashlib.sha256(crash.pdf.body).hexdigest() == crash.final["documents"][0][0]
     read = Counter({"agreement.pdf.read": 1})
     assert crash.final == crash.after_crash | {"events": crash.after_crash["events"] + read}  # only the read is new
+    assert comparable(crash.final) == comparable(crash.uncrashed)
 
 
 # --- the outbox ----------------------------------------------------------------------------------
