@@ -4,7 +4,11 @@ A pause point is inert unless Mend runs outside production and `MEND_FAULT_PAUSE
 point; `MEND_FAULT_SKIP=n` lets the point pass n times first (to stop in the middle of a batch).
 When armed, the process writes the point's name to the file in `MEND_FAULT_MARKER` and sleeps,
 so a test waits for the marker and kills the process (SIGKILL) at a known place: in the middle of
-sealing an agreement, or of sending an email from the outbox.
+sealing an agreement, or of sending an email from the outbox. The points:
+
+- agreement.seal.after_commitments, agreement.seal.after_pdf_stored (inside the seal's transaction),
+  agreement.seal.after_commit (committed, before the response): app/agreements/service.py
+- outbox.after_claim, outbox.after_smtp, outbox.after_mark_sent: app/notifications/worker.py
 """
 
 import time
