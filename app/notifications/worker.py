@@ -15,7 +15,9 @@ and never retrying such a row would trade the duplicate for a lost message whene
 came before the server accepted it, and for a survivor a missed message can matter more than a
 repeated one. So a crash in that window resends the message once, with the same Message-ID (and
 X-Mend-Notification header), which lets mail systems and readers recognise it as the same message;
-the resend is marked sent like any other, so nothing is sent a third time.
+the resend is marked sent like any other, so nothing is sent a third time. A message whose every
+attempt (MEND_OUTBOX_MAX_ATTEMPTS) ended with its worker gone is marked failed, like one the SMTP
+server kept refusing, so that it cannot hold the outbox up by a lease every round.
 tests/test_crash_safety.py kills a real worker at each of these points.
 """
 
@@ -130,7 +132,8 @@ def backoff(attempts: int) -> timedelta:
 
 def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> list[int]:
     """Take up to `limit` due rows for this worker, in their own short transaction."""
-    lease = timedelta(minutes=get_settings().outbox_lease_minutes)
+    settings = get_settings()
+    lease = timedelta(minutes=settings.outbox_lease_minutes)
     with Session(engine) as session:
         rows = session.exec(
             select(Notification)
@@ -143,10 +146,17 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> l
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        ids = []
         for row in rows:
-            row.claimed_by, row.claimed_at, row.attempts = worker_id, now, row.attempts + 1
+            if row.claimed_at is not None and row.attempts >= settings.outbox_max_attempts:
+                # Every attempt ended with its worker gone (a message that crashes the worker?): give up,
+                # as after the last SMTP failure, rather than stall the outbox by a lease each time.
+                row.status, row.claimed_by, row.claimed_at = DeliveryStatus.failed, None, None
+                row.last_error = f"the worker stopped while sending it, {row.attempts} times"
+            else:
+                row.claimed_by, row.claimed_at, row.attempts = worker_id, now, row.attempts + 1
+                ids.append(row.id)
             session.add(row)
-        ids = [row.id for row in rows]
         session.commit()
     return ids  # type: ignore[return-value]
 
