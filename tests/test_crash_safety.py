@@ -408,9 +408,20 @@ def seal_crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
                     marker = tmp / f"{point}.paused"
                     with ThreadPoolExecutor(1) as pool:
                         request = pool.submit(facilitator_signs, process.base_url, ready[point])
-                        wait_for(marker.exists, what=f"the pause at {point}", process=process, timeout=PAUSE_SECONDS)
+                        try:
+                            wait_for(
+                                lambda: marker.exists() or request.done(),  # noqa: B023 (called in this iteration)
+                                what=f"the pause at {point}",
+                                process=process,
+                                timeout=PAUSE_SECONDS,
+                            )
+                        finally:  # the request's thread ends only once its server is gone
+                            process.kill()
+                        if not marker.exists():
+                            pytest.fail(
+                                f"the seal ended without pausing at {point}: {request.exception() or request.result()}"
+                            )
                         assert marker.read_text() == point
-                        process.kill()
                         unanswered[point] = isinstance(
                             request.exception(timeout=30), OSError | http.client.HTTPException
                         )
