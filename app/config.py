@@ -51,8 +51,13 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 20.0
     mail_from: str = "Mend <no-reply@mend.invalid>"
     outbox_batch_size: int = 50
-    outbox_lease_minutes: int = 10
+    outbox_lease_minutes: float = 10  # a claim older than this is a crashed worker's: another may take it
     outbox_max_attempts: int = 8
+
+    # Fault injection for the crash-safety tests (app/faults.py); ignored in production.
+    fault_pause: str | None = None
+    fault_marker: str | None = None
+    fault_skip: int = 0
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":

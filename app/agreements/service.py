@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import faults
 from app.actor import Actor
 from app.agreements import storage
 from app.agreements.commitment_service import create_commitments
@@ -533,6 +534,7 @@ def seal_version(session: Session, *, actor: Actor, case: Case, version: Agreeme
     # G6: the follow-up begins in the same transaction: the sealed terms become commitments. They are
     # written before the PDF is rendered, so a failed rendering is seen to take them back with it.
     create_commitments(session, actor=actor, case=case, version=version, terms=_TERMS.validate_python(version.terms))
+    faults.pause_point("agreement.seal.after_commitments")
     pdf = render_agreement_pdf(session, case=case, version=version)
     document = storage.store_document(session, version=version, content=pdf)
     if version.amends_version_id is not None:
@@ -548,3 +550,5 @@ def seal_version(session: Session, *, actor: Actor, case: Case, version: Agreeme
         case_id=case.id,
         detail={"sha256": version.text_sha256, "pdf_sha256": document.sha256, "bytes": document.size_bytes},
     )
+    faults.pause_point("agreement.seal.after_pdf_stored")  # everything written, nothing committed yet
+    faults.pause_after_commit(session, "agreement.seal.after_commit")  # committed, no response sent yet

@@ -5,6 +5,20 @@ SQLite writer lock), stamps them with this worker's id and commits at once; send
 outside any transaction; marking a row sent only succeeds for the worker that holds its claim.
 A claim older than the lease (a crashed worker) can be taken over; each message carries a
 stable Message-ID, so a receiver can recognise the rare resend after such a crash.
+
+Delivery is at least once, on purpose. A worker killed after claiming a row and before the SMTP
+server accepted the message leaves the row pending: once the lease runs out another worker sends
+it, and it arrives once. A worker killed after marking the row sent has nothing left to do. The one
+window left is between the server's "250 OK" to DATA and the commit that marks the row sent: SMTP
+has no two-phase commit, so no order of writes closes it. Recording "about to send" before DATA
+and never retrying such a row would trade the duplicate for a lost message whenever the crash
+came before the server accepted it, and for a survivor a missed message can matter more than a
+repeated one. So a crash in that window resends the message once, with the same Message-ID (and
+X-Mend-Notification header), which lets mail systems and readers recognise it as the same message;
+the resend is marked sent like any other, so nothing is sent a third time. A message whose every
+attempt (MEND_OUTBOX_MAX_ATTEMPTS) ended with its worker gone is marked failed, like one the SMTP
+server kept refusing, so that it cannot hold the outbox up by a lease every round.
+tests/test_crash_safety.py kills a real worker at each of these points.
 """
 
 import smtplib
@@ -22,6 +36,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app import faults
 from app.agreements.reminders import stale_commitment_message
 from app.auth.models import User
 from app.conferences.invitations import stale_reminder
@@ -117,7 +132,8 @@ def backoff(attempts: int) -> timedelta:
 
 def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> list[int]:
     """Take up to `limit` due rows for this worker, in their own short transaction."""
-    lease = timedelta(minutes=get_settings().outbox_lease_minutes)
+    settings = get_settings()
+    lease = timedelta(minutes=settings.outbox_lease_minutes)
     with Session(engine) as session:
         rows = session.exec(
             select(Notification)
@@ -130,10 +146,17 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> l
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        ids = []
         for row in rows:
-            row.claimed_by, row.claimed_at, row.attempts = worker_id, now, row.attempts + 1
+            if row.claimed_at is not None and row.attempts >= settings.outbox_max_attempts:
+                # Every attempt ended with its worker gone (a message that crashes the worker?): give up,
+                # as after the last SMTP failure, rather than stall the outbox by a lease each time.
+                row.status, row.claimed_by, row.claimed_at = DeliveryStatus.failed, None, None
+                row.last_error = f"the worker stopped while sending it, {row.attempts} times"
+            else:
+                row.claimed_by, row.claimed_at, row.attempts = worker_id, now, row.attempts + 1
+                ids.append(row.id)
             session.add(row)
-        ids = [row.id for row in rows]
         session.commit()
     return ids  # type: ignore[return-value]
 
@@ -210,12 +233,15 @@ def deliver(
             return
         decision = decide(session, notification, now=now)
     if isinstance(decision, Send):
+        faults.pause_point("outbox.after_claim")
         try:
             transport.send(build_message(notification, decision))
         except (smtplib.SMTPException, OSError) as exc:
             _record_failure(engine, notification, worker_id=worker_id, now=now, error=exc, report=report)
             return
+        faults.pause_point("outbox.after_smtp")  # the window that can resend once (see the module docstring)
         _finish(engine, notification_id, worker_id, status=DeliveryStatus.sent, sent_at=utcnow())
+        faults.pause_point("outbox.after_mark_sent")
         report.sent.append(notification_id)
     elif isinstance(decision, Skip):
         _finish(engine, notification_id, worker_id, status=DeliveryStatus.skipped, last_error=decision.reason)

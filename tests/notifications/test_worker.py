@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.auth.models import UserRole
 from app.conferences.models import ParticipantRole
+from app.config import get_settings
 from app.db import make_engine
 from app.notifications.models import DeliveryStatus, Notification
 from app.notifications.worker import SmtpTransport, drain
@@ -235,3 +236,18 @@ def test_two_workers_draining_together_send_each_message_exactly_once(engine, wo
         thread.join(timeout=60)
     assert sorted(handler.ids(), key=int) == [str(i) for i in ids]
     assert sorted(reports["alpha"].sent + reports["beta"].sent) == ids
+
+
+def test_a_message_whose_every_attempt_ended_with_the_worker_gone_is_given_up(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
+    """A message that kills the worker each time would otherwise hold the outbox up by a lease every round."""
+    handler, port = inbox
+    crashed_at = NOON_MADRID - timedelta(hours=1)  # claims long past their lease
+    last = get_settings().outbox_max_attempts
+    claim = {"program_id": world["program"].id, "recipient_user_id": world["facilitator"].id, "claimed_by": "gone"}
+    exhausted = _queue(engine, **claim, attempts=last, claimed_at=crashed_at)
+    one_more = _queue(engine, **claim, attempts=last - 1, claimed_at=crashed_at)
+    assert _drain(engine, port, at=NOON_MADRID).sent == [one_more]
+    assert handler.ids() == [str(one_more)]
+    given_up = _row(engine, exhausted)
+    assert given_up.status == DeliveryStatus.failed and given_up.attempts == last
+    assert given_up.last_error == f"the worker stopped while sending it, {last} times"
