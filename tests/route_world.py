@@ -7,6 +7,7 @@ another one wrote (a sign-out, a withdrawal, a sealed amendment) and the walk is
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -72,23 +73,38 @@ class World:
         values = self.params | overrides
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), path)
 
-    def call(self, role: str, method: str, path: str, *, body: dict | None = None, **overrides: str) -> httpx.Response:
+    def call(
+        self,
+        role: str,
+        method: str,
+        path: str,
+        *,
+        body: dict | None = None,
+        scheme: str = "http",
+        headers: dict[str, str] | None = None,
+        **overrides: str,
+    ) -> httpx.Response:
         """One request as `role`, with a minimal body for writes; everything it wrote is rolled back."""
         client = self.clients[role]
         client.cookies.clear()
         for name, value in self.cookies[role].items():
             client.cookies.set(name, value)
-        url = self.url(path, **overrides)
-        kwargs: dict = {"follow_redirects": False}
+        kwargs: dict = {"follow_redirects": False, "headers": headers}
         if method in ("POST", "PUT", "PATCH"):
             if path.startswith("/api/"):
                 kwargs["json"] = body or {}
             else:
                 kwargs["data"] = (body or {}) | {"csrf_token": client.csrf_token}  # type: ignore[attr-defined]
+        with self.rolled_back():
+            return client.request(method, f"{scheme}://testserver{self.url(path, **overrides)}", **kwargs)
+
+    @contextmanager
+    def rolled_back(self) -> Iterator[None]:
+        """Run requests inside a SAVEPOINT that is rolled back afterwards."""
         self.db.commit()
         savepoint = self.connection.begin_nested()
         try:
-            return client.request(method, url, **kwargs)
+            yield
         finally:
             self.db.rollback()
             if savepoint.is_active:
@@ -116,7 +132,8 @@ def build_world(engine: Engine) -> Iterator[World]:
             connection.close()
 
 
-def _populate(db: Session, connection: Connection) -> World:
+def app_on(db: Session) -> FastAPI:
+    """A new app whose requests use the world's session (as tests/conftest.py's `app` does)."""
     from app.main import create_app
 
     app = create_app()
@@ -131,6 +148,11 @@ def _populate(db: Session, connection: Connection) -> World:
             raise
 
     app.dependency_overrides[get_session] = _session
+    return app
+
+
+def _populate(db: Session, connection: Connection) -> World:
+    app = app_on(db)
     tag = uuid.uuid4().hex[:6]
     program = make_program(db, f"Matrix Program {tag}", timezone="Europe/Madrid")
     other = make_program(db, f"Matrix Other {tag}", timezone="America/Chicago")
@@ -269,6 +291,7 @@ def _populate(db: Session, connection: Connection) -> World:
         "case_id": str(case.id),
         "participant_id": str(survivor.id),
         "responsible_id": str(responsible.id),
+        "admin_email": admin.email,
         "screening_id": str(screening["id"]),
         "session_id": str(meeting.id),
         "concern_id": str(concern["id"]),
