@@ -23,10 +23,10 @@ from starlette.routing import Mount
 from app.agreements import followup_pdf
 from app.agreements.commitment_service import active_commitments
 from app.agreements.service import save_draft, start_amendment
-from app.auth.models import UserRole
+from app.auth.models import User, UserRole
 from app.auth.schemas import AccessTokenCreate
 from app.auth.service import actor_for, issue_access_token
-from app.conferences.models import CaseSession, SessionAttendee
+from app.conferences.models import CaseSession, Participant, SessionAttendee
 from app.db import get_session, utcnow
 from app.portal import service as portal_service
 from tests.agreements.monitoring_support import STUB_PDF, stub_pdf
@@ -68,6 +68,7 @@ class World:
     clients: dict[str, TestClient]
     cookies: dict[str, dict[str, str]]
     secrets: dict[str, str]
+    foreign: dict[str, str]  # the ids of another case of the program (assigned to the other facilitator)
 
     def url(self, path: str, **overrides: str) -> str:
         values = self.params | overrides
@@ -151,54 +152,39 @@ def app_on(db: Session) -> FastAPI:
     return app
 
 
-def _populate(db: Session, connection: Connection) -> World:
-    app = app_on(db)
-    tag = uuid.uuid4().hex[:6]
-    program = make_program(db, f"Matrix Program {tag}", timezone="Europe/Madrid")
-    other = make_program(db, f"Matrix Other {tag}", timezone="America/Chicago")
-    admin = make_user(db, program, UserRole.admin, f"Ada Admin {tag}")
-    facilitator = make_user(db, program, UserRole.facilitator, f"Fran Facilitator {tag}")
-    unassigned = make_user(db, program, UserRole.facilitator, f"Gabe Unassigned {tag}")
-    staff = make_user(db, program, UserRole.staff, f"Sky Staff {tag}")
-    other_admin = make_user(db, other, UserRole.admin, f"Olu Other {tag}")
-    as_fac = signed_in_client(app, db, facilitator)
-
+def _stock_case(db: Session, client: TestClient, facilitator: User, secrets: dict[str, str]) -> dict[str, str]:
+    """A case with a record behind every kind of id in a route, assigned to `facilitator`; its ids by
+    path parameter name. The case's confidential values are `secrets`."""
     # The case: Rosa (survivor) and Dan (responsible party), prepared, the conference held.
     held = held_case(db, facilitator)
     case, survivor, responsible = held.case, held.survivor, held.responsible
-    secrets = {
-        "reference": f"MX-{tag}",
-        "case notes": f"Referral note {tag}-notes",
-        "concern": f"He drove past her street {tag}-concern",
-        "phone": f"+34 600 {int(tag, 16) % 1_000_000:06d}",
-    }
     case.reference, case.notes = secrets["reference"], secrets["case notes"]
     db.add(case)
     db.flush()
     base = f"/api/v1/cases/{case.id}"
     screening = _ok(
-        as_fac.post(
+        client.post(
             f"{base}/participants/{survivor.id}/screenings",
             json={"answers": SURVIVOR_READY, "rationale": "Prepared and supported."},
         )
     )
     _ok(
-        as_fac.post(
+        client.post(
             f"{base}/participants/{responsible.id}/screenings",
             json={"answers": RESPONSIBLE_READY, "rationale": "Prepared."},
         )
     )
     _ok(
-        as_fac.post(
+        client.post(
             f"{base}/participants/{responsible.id}/acknowledgements",
             json={"wording": "I kept her passport.", "method": "in_person", "acknowledged_at": utcnow().isoformat()},
         )
     )
-    _ok(as_fac.post(f"{base}/safety/assessments", json={"factors": ["isolation"]}))
-    concern = _ok(as_fac.post(f"{base}/safety/concerns", json={"description": secrets["concern"]}))
-    _ok(as_fac.put(f"{base}/safety/plan", json={"separate_waiting_rooms": True}), 200)
+    _ok(client.post(f"{base}/safety/assessments", json={"factors": ["isolation"]}))
+    concern = _ok(client.post(f"{base}/safety/concerns", json={"description": secrets["concern"]}))
+    _ok(client.put(f"{base}/safety/plan", json={"separate_waiting_rooms": True}), 200)
     _ok(
-        as_fac.put(
+        client.put(
             f"{base}/participants/{survivor.id}/contact-preferences",
             json={"channel": "phone", "phone": secrets["phone"]},
         ),
@@ -207,7 +193,7 @@ def _populate(db: Session, connection: Connection) -> World:
     for person, language in ((survivor, "es"), (responsible, "en")):
         for scope in ("conference", "progress_updates"):
             _ok(
-                as_fac.post(
+                client.post(
                     f"{base}/participants/{person.id}/consents",
                     json={"scope": scope, "sheet_language": language, "method": "in_person"},
                 )
@@ -246,19 +232,60 @@ def _populate(db: Session, connection: Connection) -> World:
     commitments = active_commitments(db, case=case)
     payment = next(c for c in commitments if c.kind == "payment")
     entry = _ok(
-        as_fac.post(
+        client.post(
             f"{base}/commitments/{payment.id}/progress",
             json={"kind": "payment", "amount": "50.00", "occurred_on": str(utcnow().date() - timedelta(days=1))},
         )
     )
     apology = next(c for c in commitments if c.kind == "apology")
-    waiver = _ok(as_fac.post(f"{base}/commitments/{apology.id}/waiver", json={"reason": "Rosa no longer wants it."}))
+    waiver = _ok(client.post(f"{base}/commitments/{apology.id}/waiver", json={"reason": "Rosa no longer wants it."}))
     draft = start_amendment(
         db, actor=actor, case=case, terms=terms_for(held, hours=30), change_note="Fewer hours.", based_on=1
     )
-    token_row, _ = issue_access_token(db, actor=actor_for(admin), data=AccessTokenCreate(name="matrix"))
-    unused = portal_service.issue_portal_link(db, actor=actor, participant=survivor)
     survivor_link = portal_service.issue_portal_link(db, actor=actor, participant=survivor)
+    unused = portal_service.issue_portal_link(db, actor=actor, participant=survivor)
+    db.commit()
+    return {
+        "case_id": str(case.id),
+        "participant_id": str(survivor.id),
+        "responsible_id": str(responsible.id),
+        "screening_id": str(screening["id"]),
+        "session_id": str(meeting.id),
+        "concern_id": str(concern["id"]),
+        "number": "1",
+        "other": str(draft.number),
+        "commitment_id": str(payment.id),
+        "entry_id": str(entry["id"]),
+        "link_id": str(survivor_link.link.id),
+        "token": unused.url.rsplit("/", 1)[1],
+        "waiver_id": str(waiver["id"]),
+    }
+
+
+def _secrets(tag: str) -> dict[str, str]:
+    return {
+        "reference": f"MX-{tag}",
+        "case notes": f"Referral note {tag}-notes",
+        "concern": f"He drove past her street {tag}-concern",
+        "phone": f"+34 600 {int(tag, 16) % 1_000_000:06d}",
+    }
+
+
+def _populate(db: Session, connection: Connection) -> World:
+    app = app_on(db)
+    tag = uuid.uuid4().hex[:6]
+    program = make_program(db, f"Matrix Program {tag}", timezone="Europe/Madrid")
+    other = make_program(db, f"Matrix Other {tag}", timezone="America/Chicago")
+    admin = make_user(db, program, UserRole.admin, f"Ada Admin {tag}")
+    facilitator = make_user(db, program, UserRole.facilitator, f"Fran Facilitator {tag}")
+    unassigned = make_user(db, program, UserRole.facilitator, f"Gabe Unassigned {tag}")
+    staff = make_user(db, program, UserRole.staff, f"Sky Staff {tag}")
+    other_admin = make_user(db, other, UserRole.admin, f"Olu Other {tag}")
+    secrets = _secrets(tag)
+    stock = _stock_case(db, signed_in_client(app, db, facilitator), facilitator, secrets)
+    # A second case of the program, assigned to the other facilitator: its ids must not work under the first.
+    foreign = _stock_case(db, signed_in_client(app, db, unassigned), unassigned, _secrets(uuid.uuid4().hex[:6]))
+    token_row, _ = issue_access_token(db, actor=actor_for(admin), data=AccessTokenCreate(name="matrix"))
     db.commit()
 
     clients: dict[str, TestClient] = {}
@@ -272,6 +299,9 @@ def _populate(db: Session, connection: Connection) -> World:
         ("other_admin", other_admin),
     ):
         clients[role] = signed_in_client(app, db, user)
+    survivor = db.get(Participant, int(stock["participant_id"]))
+    responsible = db.get(Participant, int(stock["responsible_id"]))
+    actor = actor_for(facilitator)
     for role, person in (("survivor", survivor), ("responsible", responsible), ("anonymous", None)):
         client = TestClient(app, raise_server_exceptions=False)
         client.cookies.set("mend_csrf", binding)
@@ -287,29 +317,23 @@ def _populate(db: Session, connection: Connection) -> World:
     for role, client in clients.items():
         cookies[role] = dict(client.cookies.items())
     db.commit()
-    params = {
-        "case_id": str(case.id),
-        "participant_id": str(survivor.id),
-        "responsible_id": str(responsible.id),
+    params = stock | {
         "admin_email": admin.email,
-        "screening_id": str(screening["id"]),
-        "session_id": str(meeting.id),
-        "concern_id": str(concern["id"]),
         "scope": "conference",
-        "number": "1",
-        "other": str(draft.number),
-        "commitment_id": str(payment.id),
-        "entry_id": str(entry["id"]),
-        "link_id": str(survivor_link.link.id),
-        "token": unused.url.rsplit("/", 1)[1],
         "token_id": str(token_row.id),
         "user_id": str(facilitator.id),
         "role": "survivor",
         "version": "2026-1",
         "language": "en",
-        "waiver_id": str(waiver["id"]),
         "path": "css/mend.css",
     }
     return World(
-        app=app, db=db, connection=connection, params=params, clients=clients, cookies=cookies, secrets=secrets
+        app=app,
+        db=db,
+        connection=connection,
+        params=params,
+        clients=clients,
+        cookies=cookies,
+        secrets=secrets,
+        foreign=foreign,
     )

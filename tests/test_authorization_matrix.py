@@ -12,6 +12,10 @@ program who is not; program staff; the survivor and the responsible party, each 
 session; and an administrator of another program. Every call runs in a SAVEPOINT rolled back after it
 (tests/route_world.py), with the role's CSRF token and, for writes, a minimal body.
 
+Then the ids inside a case's address: a record of a second case of the same program (a participant, a
+screening, a session, a concern, a commitment, a progress entry, a portal link), named under the first
+case, is not found, even for the administrator who may see both.
+
 Cells:
   ok   200
   w    allowed: 2xx, 303 to somewhere other than a sign-in page, 409 (a gate), 422 (the minimal body)
@@ -287,6 +291,7 @@ def _verdict(cell: str, method: str, path: str, status: int, location: str) -> b
 @pytest.mark.parametrize(("method", "path"), _routes(), ids=lambda value: value)
 def test_every_role_gets_the_answer_the_table_expects(world: World, method: str, path: str) -> None:
     assert (method, path) in TABLE, f"{method} {path} has no row in the authorization table: add one, reviewed"
+    # The acknowledgement is the responsible party's; every other participant route is called for the survivor.
     overrides = {"participant_id": world.params["responsible_id"]} if "acknowledgement" in path else {}
     wrong: list[str] = []
     for role, cell in zip(ROLES, TABLE[(method, path)], strict=True):
@@ -298,5 +303,35 @@ def test_every_role_gets_the_answer_the_table_expects(world: World, method: str,
         for name, value in world.secrets.items():
             if role not in MAY_READ[name] and value in response.text:
                 wrong.append(f"{role}: the response shows the case's {name}")
-    # (The acknowledgement is the responsible party's; every other participant route is called for the survivor.)
     assert wrong == [], f"{method} {path}\n  " + "\n  ".join(wrong)
+
+
+# The ids in a case's routes that name a record of that case.
+CASE_RECORD_IDS = ("participant_id", "screening_id", "session_id", "concern_id", "commitment_id", "entry_id", "link_id")
+MIXED = [
+    (method, path, name)
+    for method, path in _routes()
+    if "{case_id}" in path
+    for name in CASE_RECORD_IDS
+    if "{" + name + "}" in path
+]
+
+
+@pytest.mark.parametrize(("method", "path", "name"), MIXED, ids=lambda value: value)
+def test_a_record_of_another_case_is_not_found_under_this_one(world: World, method: str, path: str, name: str) -> None:
+    """The administrator sees both cases of the program, yet a record of the second case, named under the
+    first case's address, is not found: no route trusts an id without checking it belongs to the case."""
+    own = {"participant_id": world.params["responsible_id"]} if "acknowledgement" in path else {}
+    foreign = world.foreign["responsible_id"] if name == "participant_id" and own else world.foreign[name]
+    response = world.call("admin", method, path, body=BODIES.get((method, path)), **(own | {name: foreign}))
+    assert response.status_code == 404, (
+        f"{method} {world.url(path, **(own | {name: foreign}))}: {response.status_code} {response.text[:300]}"
+    )
+
+
+def test_a_portal_session_cannot_answer_another_cases_waiver(world: World) -> None:
+    for path in ("/api/v1/portal/waivers/{waiver_id}/answer", "/portal/waivers/{waiver_id}"):
+        response = world.call(
+            "survivor", "POST", path, body=BODIES[("POST", path)], waiver_id=world.foreign["waiver_id"]
+        )
+        assert response.status_code == 404, f"{path}: {response.status_code}"
