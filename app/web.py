@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from app.auth.dependencies import SESSION_COOKIE
 from app.conferences.models import CLOSURE_REASONS
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, get_settings
 from app.db import MAX_ID
 from app.errors import AppError
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
@@ -88,7 +88,8 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
             max_age=60,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            # As the session cookie: Secure when Mend is served over https, even if the proxy does not say so.
+            secure=get_settings().public_base_url.startswith("https://") or request.url.scheme == "https",
             path="/",
         )
     return response
