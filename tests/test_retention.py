@@ -104,7 +104,7 @@ def planted_case(db: Session, by: User, monkeypatch: pytest.MonkeyPatch, *, clos
             ContactPreference(
                 program_id=prog,
                 participant_id=pid,
-                email=f"{marker.lower()}@example.org",
+                email=f"{marker}@example.org",
                 phone="+34 600 000 001",
                 code_word=f"code {marker}",
             ),  # fmt: skip
