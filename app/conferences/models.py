@@ -55,10 +55,6 @@ class Case(SQLModel, table=True):
     # Set once retention removed its names, contact details and free text; counts and dates remain.
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
-    @property
-    def on_legal_hold(self) -> bool:
-        return self.legal_hold_at is not None
-
 
 class CaseFacilitator(SQLModel, table=True):
     """A facilitator assigned to a case; facilitators see only the cases they are assigned to."""

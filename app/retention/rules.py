@@ -8,7 +8,6 @@ from datetime import date
 from app.agreements.models import CommitmentKind
 from app.conferences.models import ParticipantRole
 
-MIN_YEARS, MAX_YEARS, DEFAULT_YEARS = 1, 50, 6
 REMOVED = "[removed]"  # what a page shows where retention removed free text that cannot be empty
 
 ROLE_LABELS: dict[str, str] = {
