@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.agreements import api as agreements_api
 from app.agreements import commitment_api, commitment_views
 from app.agreements import views as agreements_views
+from app.audit import access_review_api, access_review_views
 from app.audit import api as audit_api
 from app.audit import views as audit_views
 from app.auth import api as auth_api
@@ -36,6 +37,8 @@ from app.portal import commitment_views as portal_commitment_views
 from app.portal import views as portal_views
 from app.programs import api as programs_api
 from app.programs import views as programs_views
+from app.retention import api as retention_api
+from app.retention import views as retention_views
 from app.safety import api as safety_api
 from app.safety import views as safety_views
 from app.security import SECURITY_HEADERS
@@ -95,6 +98,8 @@ def create_app() -> FastAPI:
         portal_agreement_views.router,
         portal_commitment_views.router,
         audit_views.router,
+        access_review_views.router,
+        retention_views.router,
         auth_api.router,
         programs_api.router,
         conferences_api.router,
@@ -107,6 +112,8 @@ def create_app() -> FastAPI:
         portal_agreement_api.router,
         portal_commitment_api.router,
         audit_api.router,
+        access_review_api.router,
+        retention_api.router,
     ):
         app.include_router(router)
     _install_middleware(app, https=settings.public_base_url.startswith("https://"))

@@ -57,12 +57,16 @@ def case_summary(row: CaseRow) -> CaseSummary:
         paused=row.journey.paused,
         facilitators=[FacilitatorPublic(id=u.id, full_name=u.full_name) for u in row.facilitators],  # type: ignore[arg-type]
         participant_count=len(row.participants),
+        legal_hold=case.legal_hold_at is not None,
+        legal_hold_since=case.legal_hold_at,
+        anonymised_at=case.anonymised_at,
     )
 
 
 def case_detail(row: CaseRow) -> CaseDetail:
     return CaseDetail(
         **case_summary(row).model_dump(),
+        legal_hold_reason=row.case.legal_hold_reason,
         notes=row.case.notes,
         participants=[ParticipantPublic.model_validate(p) for p in row.participants],
         journey=journey_public(row.journey),

@@ -48,6 +48,12 @@ class Case(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A legal hold keeps the case out of retention's anonymisation until an admin clears it.
+    legal_hold_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    legal_hold_reason: str | None = Field(default=None, sa_type=sa.Text)
+    legal_hold_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # Set once retention removed its names, contact details and free text; counts and dates remain.
+    anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CaseFacilitator(SQLModel, table=True):

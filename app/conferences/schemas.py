@@ -181,9 +181,13 @@ class CaseSummary(BaseModel):
     paused: bool
     facilitators: list[FacilitatorPublic]
     participant_count: int
+    legal_hold: bool = Field(default=False, description="On legal hold: retention will not anonymise it.")
+    legal_hold_since: datetime | None = None
+    anonymised_at: datetime | None = Field(default=None, description="When retention anonymised the case.")
 
 
 class CaseDetail(CaseSummary):
+    legal_hold_reason: str | None = None
     notes: str
     participants: list[ParticipantPublic]
     journey: JourneyPublic

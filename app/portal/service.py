@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.actor import Actor
 from app.audit.service import record_event
-from app.conferences.models import Participant, ParticipantRole
+from app.conferences.models import Case, Participant, ParticipantRole
 from app.conferences.service import require_case_writer
 from app.config import get_settings
 from app.db import utcnow
@@ -64,6 +64,9 @@ def issue_portal_link(session: Session, *, actor: Actor, participant: Participan
     _require_link_manager(actor, participant)
     if participant.role not in PORTAL_ROLES:
         raise Conflict("Only survivors and responsible parties get a portal link.")
+    case = session.get(Case, participant.case_id)
+    if case is not None and case.anonymised_at is not None:
+        raise Conflict("This case was anonymised under the retention policy: it has no portal any more.")
     program = session.get(Program, participant.program_id)
     assert program is not None
     token = new_token()

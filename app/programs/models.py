@@ -19,4 +19,5 @@ class Program(SQLModel, table=True):
     due_soon_days: int = Field(default=14)  # a commitment is "due soon" this many days before its due date
     commitment_reminder_days: str = Field(default="7,1", max_length=60)  # days before a due date
     quick_exit_url: str = Field(default="https://www.bbc.com/weather", max_length=500)
+    retention_years: int = Field(default=6)  # ended cases are anonymised this many years after they ended
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -58,6 +58,12 @@ class ProgramUpdate(InputModel):
     quick_exit_url: str | None = Field(
         default=None, max_length=500, description="The neutral site the portal's quick exit leaves for."
     )
+    retention_years: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description="Years after a case ended (closed or completed) before `mend retention run` anonymises it.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -115,4 +121,5 @@ class ProgramPublic(BaseModel):
     due_soon_days: int
     commitment_reminder_days: str
     quick_exit_url: str
+    retention_years: int
     created_at: datetime
