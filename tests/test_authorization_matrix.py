@@ -37,6 +37,8 @@ POST   /account/password                                                        
 GET    /account/tokens                                                                            L     ok    ok    ok    ok    L     L     ok
 POST   /account/tokens                                                                            L     w     w     w     w     L     L     w
 POST   /account/tokens/{token_id}/revoke                                                          L     w     404   404   404   L     L     404
+GET    /admin/access-review                                                                       L     ok    403   403   403   L     L     ok
+GET    /admin/access-review.csv                                                                   L     ok    403   403   403   L     L     ok
 GET    /admin/audit                                                                               L     ok    403   403   403   L     L     ok
 GET    /admin/program                                                                             L     ok    403   403   403   L     L     ok
 POST   /admin/program                                                                             L     w     403   403   403   L     L     w
@@ -45,6 +47,8 @@ POST   /admin/users                                                             
 GET    /admin/users/new                                                                           L     ok    403   403   403   L     L     ok
 GET    /admin/users/{user_id}                                                                     L     ok    403   403   403   L     L     404
 POST   /admin/users/{user_id}                                                                     L     w     403   403   403   L     L     404
+GET    /api/v1/access-review                                                                      401   ok    403   403   403   401   401   ok
+GET    /api/v1/access-review.csv                                                                  401   ok    403   403   403   401   401   ok
 GET    /api/v1/audit                                                                              401   ok    403   403   403   401   401   ok
 GET    /api/v1/cases                                                                              401   ok    ok    ok    ok    401   401   ok
 POST   /api/v1/cases                                                                              401   w     w     w     403   401   401   w
@@ -70,6 +74,8 @@ POST   /api/v1/cases/{case_id}/commitments/{commitment_id}/progress             
 POST   /api/v1/cases/{case_id}/commitments/{commitment_id}/waiver                                 401   w     w     404   403   401   401   404
 GET    /api/v1/cases/{case_id}/consents                                                           401   ok    ok    404   403   401   401   404
 GET    /api/v1/cases/{case_id}/journey                                                            401   ok    ok    404   ok    401   401   404
+DELETE /api/v1/cases/{case_id}/legal-hold                                                         401   w     403   404   403   401   401   404
+PUT    /api/v1/cases/{case_id}/legal-hold                                                         401   w     403   404   403   401   401   404
 GET    /api/v1/cases/{case_id}/participants                                                       401   ok    ok    404   403   401   401   404
 POST   /api/v1/cases/{case_id}/participants                                                       401   w     w     404   403   401   401   404
 GET    /api/v1/cases/{case_id}/participants/{participant_id}                                      401   ok    ok    404   403   401   401   404
@@ -162,6 +168,8 @@ GET    /cases/{case_id}/consent                                                 
 POST   /cases/{case_id}/consent                                                                   L     w     w     404   403   L     L     404
 GET    /cases/{case_id}/edit                                                                      L     ok    ok    404   403   L     L     404
 GET    /cases/{case_id}/information-sheet                                                         L     ok    ok    404   403   L     L     404
+POST   /cases/{case_id}/legal-hold                                                                L     w     403   404   403   L     L     404
+POST   /cases/{case_id}/legal-hold/clear                                                          L     w     403   404   403   L     L     404
 POST   /cases/{case_id}/participants                                                              L     w     w     404   403   L     L     404
 GET    /cases/{case_id}/participants/new                                                          L     ok    ok    404   403   L     L     404
 POST   /cases/{case_id}/participants/{participant_id}                                             L     w     w     404   403   L     L     404
@@ -236,6 +244,7 @@ MAY_READ = {
 }
 # Bodies that get past validation, where the permission check comes after it.
 BODIES = {
+    ("PUT", "/api/v1/cases/{case_id}/legal-hold"): {"reason": "A pending civil claim."},
     ("POST", "/api/v1/cases"): {"harm_type": "labour_trafficking", "referral_source": "court"},
     ("POST", "/cases"): {"harm_type": "labour_trafficking", "referral_source": "court"},
     ("POST", "/api/v1/portal/waivers/{waiver_id}/answer"): {"agree": False},
