@@ -134,7 +134,7 @@ def case_page(request: Request, case: VisibleCase, session: SessionDep, actor: A
 def edit_case_page(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep) -> Response:
     service.require_case_writer(actor)
     row = queries.case_row(session, case=case)
-    values = case.model_dump() | {"facilitator_ids": [u.id for u in row.facilitators]}
+    values = case.model_dump(warnings=False) | {"facilitator_ids": [u.id for u in row.facilitators]}
     return _case_form(request, session, actor, values=values, errors={}, case=case)
 
 
@@ -198,7 +198,9 @@ def edit_participant_page(
     request: Request, case: DetailCase, participant: CaseParticipant, actor: ActorDep
 ) -> Response:
     service.require_case_writer(actor)
-    return _participant_form(request, case=case, values=participant.model_dump(), errors={}, participant=participant)
+    return _participant_form(
+        request, case=case, values=participant.model_dump(warnings=False), errors={}, participant=participant
+    )
 
 
 @router.post("/cases/{case_id}/participants/{participant_id}")
