@@ -374,7 +374,9 @@ def _cancel(session: Session, *, actor: Actor, case_session: CaseSession, reason
         entity_type="session",
         entity_id=case_session.id,
         case_id=case_session.case_id,
-        detail={"reason": reason[:200]},
+        # Whether a reason was given, not its words: the audit log is kept after retention
+        # anonymises the case, and a free-text reason can name people (the session row holds it).
+        detail={"reason_given": bool(reason.strip())},
     )
     invitations.session_changed(session, case_session=case_session, change="cancelled")
 

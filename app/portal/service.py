@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.actor import Actor
 from app.audit.service import record_event
 from app.conferences.models import Case, Participant, ParticipantRole
+from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import require_case_writer
 from app.config import get_settings
 from app.db import utcnow
@@ -32,10 +33,14 @@ ENTER_PATH = "/portal/enter/"
 
 
 def portal_actor(participant: Participant, *, request_id: str | None = None, ip_address: str | None = None) -> Actor:
-    """The person in the portal as an Actor: limited to their own participant record and case."""
+    """The person in the portal as an Actor: limited to their own participant record and case.
+
+    The label is their role, not their name: it is written into the hash-chained audit log, which
+    retention can never rewrite, so it must not hold a name (the participant id says who it was).
+    """
     return Actor(
         kind="participant",
-        label=participant.display_name,
+        label=f"{PARTICIPANT_ROLE_LABELS[ParticipantRole(participant.role)]} (portal)",
         program_id=participant.program_id,
         participant_id=participant.id,
         case_id=participant.case_id,

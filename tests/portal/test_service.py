@@ -122,7 +122,11 @@ def test_opening_a_link_marks_it_used_and_starts_a_hashed_session_for_that_parti
     assert (portal_session.participant_id, portal_session.case_id) == (survivor.id, survivor.case_id)
     assert portal_session.expires_at - portal_session.created_at == timedelta(hours=12)
     [event] = _events(db, "portal_link.used")
-    assert event.actor_kind == "participant" and event.actor_label == "Rosa" and event.ip_address == "203.0.113.9"
+    assert (
+        event.actor_kind == "participant"
+        and event.actor_label == "Survivor (portal)"
+        and event.ip_address == "203.0.113.9"
+    )
 
 
 def test_a_link_works_only_once(db: Session, facilitator: User, survivor: Participant) -> None:
@@ -234,7 +238,7 @@ def test_consent_given_in_the_portal_records_the_method_and_the_sheet_in_the_per
     )
     assert (consent.method, consent.sheet_language, consent.recorded_by_id) == (ConsentMethod.portal, "es", None)
     [event] = _events(db, "consent.given")
-    assert event.actor_kind == "participant" and event.actor_label == "Rosa"
+    assert event.actor_kind == "participant" and event.actor_label == "Survivor (portal)"
 
 
 def test_a_portal_actor_cannot_give_or_withdraw_consent_for_another_participant(
