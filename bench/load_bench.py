@@ -669,7 +669,9 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers for Mend and for fortunes")
     parser.add_argument("--rate", type=float, default=10.0, help="requests a second in the mixed phase")
     parser.add_argument(
-        "--users", type=int, default=40, help="locust users in the mixed phase (each at rate/users requests a second)"
+        "--users",
+        type=int,
+        help="locust users in the mixed phase, each making rate/users requests a second (default: 4 x rate)",
     )
     parser.add_argument(
         "--seconds", type=int, default=int(os.environ.get("MEND_LOAD_SECONDS", "60")), help="mixed phase length"
@@ -680,8 +682,11 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and locust's CSV files")
     args = parser.parse_args(argv)
+    if args.users is None:
+        args.users = max(MIN_USERS, round(4 * args.rate))  # an unhurried pace: each user waits 4 s
     if args.users < MIN_USERS:
         parser.error(f"--users must be at least {MIN_USERS}, so every kind of request has its users")
+
     return Options(**vars(args))
 
 

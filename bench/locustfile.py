@@ -22,7 +22,23 @@ RATE = float(os.environ.get("MEND_LOAD_PER_USER_RATE", "1"))
 ACCOUNTS = PLAN["accounts"]
 _next_account = itertools.count()
 pick = random.Random()  # noqa: S311 (which case to ask for, not a secret)
+IDLE_CONNECTION_SECONDS = 4
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Paced:
+    """Each user makes RATE requests a second (`constant_throughput`, so a slow answer does not slow the
+    mix down). A user about to wait longer than the servers keep an idle connection open (uvicorn: 5 s)
+    lets its connections go, as a browser would, rather than reuse one just as the server closes it."""
+
+    pace = constant_throughput(RATE)
+    client: object
+
+    def wait_time(self) -> float:
+        wait = self.pace()
+        if wait > IDLE_CONNECTION_SECONDS:
+            self.client.close()  # type: ignore[attr-defined]
+        return wait
 
 
 def _account(*roles: str) -> dict:
@@ -31,11 +47,10 @@ def _account(*roles: str) -> dict:
     return chosen[next(_next_account) % len(chosen)]
 
 
-class PageUser(HttpUser):
+class PageUser(Paced, HttpUser):
     """A signed-in admin, facilitator or staff member browsing: case list, a case, the dashboard, an agreement."""
 
     weight = 10
-    wait_time = constant_throughput(RATE)
 
     def on_start(self) -> None:
         self.account = _account("admin", "facilitator", "staff")
@@ -63,11 +78,10 @@ class PageUser(HttpUser):
                 response.failure(f"status {response.status_code}")
 
 
-class ApiReader(HttpUser):
+class ApiReader(Paced, HttpUser):
     """An API client reading with a bearer token: the case list (a page of it) and a case."""
 
     weight = 5
-    wait_time = constant_throughput(RATE)
 
     def on_start(self) -> None:
         self.account = _account("admin", "facilitator", "staff")
@@ -83,12 +97,11 @@ class ApiReader(HttpUser):
         self.client.get(f"/api/v1/cases/{pick.choice(self.account['cases'])}", name="api: read case")
 
 
-class ApiWriter(HttpUser):
+class ApiWriter(Paced, HttpUser):
     """A facilitator's API client writing: a note on a commitment of their own cases, now and then a new case.
     Both only add rows, so a run needs no clean-up and each run starts from a fresh seed."""
 
     weight = 3
-    wait_time = constant_throughput(RATE)
 
     def on_start(self) -> None:
         self.account = _account("facilitator")
@@ -117,27 +130,30 @@ class ApiWriter(HttpUser):
         )
 
 
-class SignInUser(HttpUser):
+class SignInUser(Paced, HttpUser):
     """Someone signing in: the form (which sets the CSRF cookie), then its POST. Two requests a task,
     so half the task rate keeps this user's request rate equal to the others'."""
 
     weight = 2
-    wait_time = constant_throughput(RATE / 2)
+    pace = constant_throughput(RATE / 2)
 
     def on_start(self) -> None:
         self.account = _account("admin", "facilitator", "staff")
 
     @task
     def sign_in(self) -> None:
-        self.client.cookies.clear()
-        form = self.client.get("/login", name="sign-in: form")
-        token = CSRF_FIELD.search(form.text)
+        self.client.cookies.clear()  # a new visitor
+        with self.client.get("/login", name="sign-in: form", catch_response=True) as form:
+            token = CSRF_FIELD.search(form.text or "")
+            if token is None:
+                form.failure(f"no sign-in form: status {form.status_code}")
+                return
         with self.client.post(
             "/login",
             data={
                 "email": self.account["email"],
                 "password": PLAN["password"],
-                "csrf_token": token.group(1) if token else "",
+                "csrf_token": token.group(1),
                 "next": "/cases",
             },
             allow_redirects=False,
