@@ -686,7 +686,6 @@ def parse_options(argv: list[str] | None = None) -> Options:
         args.users = max(MIN_USERS, round(4 * args.rate))  # an unhurried pace: each user waits 4 s
     if args.users < MIN_USERS:
         parser.error(f"--users must be at least {MIN_USERS}, so every kind of request has its users")
-
     return Options(**vars(args))
 
 
@@ -701,4 +700,4 @@ def main(argv: list[str] | None = None) -> Result:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(1 if main().failures else 0)  # any error fails the run (after the report and the JSON)
