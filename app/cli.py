@@ -12,6 +12,8 @@ from app.config import get_settings
 from app.db import get_engine
 from app.retention import cli as retention_cli
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 app = typer.Typer(help="Mend: restorative-justice case management.", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -49,6 +51,9 @@ def serve(workers: Annotated[int, typer.Option(min=1, max=32)] = 1) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="warning",
+        # A worker answers the supervisor's health check only once it has imported the app; on a busy
+        # machine that takes longer than uvicorn's 5 s, and the supervisor would kill and restart it forever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

@@ -10,6 +10,7 @@ from app.conferences.models import Case, CaseFacilitator, Participant
 from app.conferences.schemas import CaseCreate, CaseUpdate, ParticipantCreate, ParticipantUpdate
 from app.db import utcnow
 from app.errors import InvalidInput, PermissionDenied
+from app.programs.models import Program
 
 CASE_WRITERS = frozenset({UserRole.admin, UserRole.facilitator})
 
@@ -69,6 +70,10 @@ def open_case(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
         message = "Assign at least one facilitator."
         raise InvalidInput(message, field_errors={"facilitator_ids": message})
     _check_facilitators(session, program_id=actor.program_id, user_ids=facilitators)
+    # Two cases opened at once would pick the same reference and the second would fail on the unique
+    # constraint: lock the program's row so they take turns (PostgreSQL; SQLite serialises writers).
+    # FOR NO KEY UPDATE, so that rows referencing the program (audit events) can still be inserted.
+    session.exec(select(Program.id).where(Program.id == actor.program_id).with_for_update(key_share=True)).one()
     if data.reference and _reference_taken(session, program_id=actor.program_id, reference=data.reference):
         message = "Another case in this program already has this reference."
         raise InvalidInput(message, field_errors={"reference": message})
