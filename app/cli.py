@@ -10,10 +10,12 @@ from sqlmodel import Session
 from app.actor import Actor
 from app.config import get_settings
 from app.db import get_engine
+from app.keys import keys_app
 
 app = typer.Typer(help="Mend: restorative-justice case management.", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 
 def _fail(message: str) -> None:
