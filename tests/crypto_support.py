@@ -161,13 +161,13 @@ def confidential_case(session: Session, by: User) -> Confidential:
 
 
 def raw_values(session: Session) -> dict[str, list[str]]:
-    """Every stored value of every encrypted column, read as plain text (no decryption)."""
+    """Every stored value of every encrypted column, read as plain text (no decryption; a JSON column of
+    revision 0005 is cast to text, as PostgreSQL's driver would otherwise parse it)."""
     found = {}
     for column in encrypted_columns(SQLModel.metadata):
-        table = sa.table(column.table.name, sa.column(column.name, sa.Text))
-        found[f"{column.table.name}.{column.name}"] = list(
-            session.execute(sa.select(table.c[column.name]).where(table.c[column.name].is_not(None))).scalars()
-        )
+        stored = sa.table(column.table.name, sa.column(column.name)).c[column.name]
+        query = sa.select(sa.cast(stored, sa.Text)).where(stored.is_not(None))
+        found[f"{column.table.name}.{column.name}"] = list(session.execute(query).scalars())
     return found
 
 

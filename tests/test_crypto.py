@@ -20,7 +20,7 @@ from app.audit.service import verify_chains
 from app.auth.models import User
 from app.conferences.models import Participant, Screening
 from app.config import Environment, InsecureConfiguration, Settings, get_settings
-from app.crypto import DecryptionError, Keyring, encrypted_columns, get_keyring, new_key_line
+from app.crypto import DecryptionError, Keyring, KeyringError, encrypted_columns, get_keyring, new_key_line
 from app.db import utcnow
 from app.keys import PLAINTEXT, RotationReport, key_status, rotate_keys
 from app.main import logger as app_logger
@@ -256,6 +256,8 @@ def test_generated_keys_are_random_256_bit_keys_the_settings_accept() -> None:
     assert first != second
     keyring = Keyring.parse(first)
     assert keyring.active_id == "k2027" and len(keyring.keys["k2027"]) == 32
+    with pytest.raises(KeyringError, match="A key id is 1-32 letters"):
+        new_key_line("no_underscores")  # "_" would be a wildcard in the rotation's LIKE pattern
 
 
 # --- two keys and rotation ------------------------------------------------------------------------
