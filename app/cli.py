@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.actor import Actor
 from app.config import get_settings
 from app.db import get_engine
+from app.keys import keys_app
 from app.retention import cli as retention_cli
 
 WORKER_HEALTHCHECK_SECONDS = 60
@@ -18,6 +19,7 @@ app = typer.Typer(help="Mend: restorative-justice case management.", no_args_is_
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
+app.add_typer(keys_app, name="keys")
 
 
 def _fail(message: str) -> None:

@@ -5,8 +5,10 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.crypto import Keyring, KeyringError, new_key_line
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -27,6 +29,9 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.production
     secret_key: SecretStr | None = None
+    # Field encryption: `kid:base64url-key` entries, comma-separated; the key id that encrypts new values.
+    encryption_keys: SecretStr | None = None
+    encryption_key_id: str | None = None
     database_url: str = f"sqlite:///{VAR_DIR / 'mend.db'}"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -58,6 +63,7 @@ class Settings(BaseSettings):
     fault_pause: str | None = None
     fault_marker: str | None = None
     fault_skip: int = 0
+    _keyring: Keyring | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> "Settings":
@@ -72,6 +78,26 @@ class Settings(BaseSettings):
         elif len(self.secret_key.get_secret_value()) < 32:
             raise InsecureConfiguration("MEND_SECRET_KEY must be at least 32 characters long.")
         return self
+
+    @model_validator(mode="after")
+    def _require_encryption_keys_outside_development(self) -> "Settings":
+        if self.encryption_keys is None:
+            if self.env is not Environment.development:
+                raise InsecureConfiguration(
+                    "MEND_ENCRYPTION_KEYS is not set. Mend refuses to start outside development without the "
+                    "keys that encrypt confidential fields; generate one with: mend keys generate"
+                )
+            self.encryption_keys = SecretStr(_development_encryption_key())
+        try:
+            self._keyring = Keyring.parse(self.encryption_keys.get_secret_value(), self.encryption_key_id)
+        except KeyringError as exc:
+            raise InsecureConfiguration(str(exc)) from None
+        return self
+
+    @property
+    def keyring(self) -> Keyring:
+        assert self._keyring is not None  # set by the validator
+        return self._keyring
 
     @property
     def public_base_url(self) -> str:
@@ -92,6 +118,18 @@ def _development_secret() -> str:
     path.touch(mode=0o600)
     path.write_text(key)
     return key
+
+
+def _development_encryption_key() -> str:
+    """A per-checkout encryption key kept under var/: losing the file loses the development data."""
+    path = VAR_DIR / "dev-encryption-key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(exist_ok=True)
+    line = new_key_line(f"dev-{secrets.token_hex(4)}")
+    path.touch(mode=0o600)
+    path.write_text(line)
+    return line
 
 
 @lru_cache

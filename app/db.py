@@ -41,11 +41,13 @@ def _unicode_lower(value: object) -> object:
 def make_engine(url: str) -> Engine:
     """An engine for SQLite (foreign keys, WAL, serialised writers) or PostgreSQL."""
     parsed = make_url(url)
+    # hide_parameters: a failed statement's message (logged, or shown in a traceback) must never carry
+    # the values it was given, which include confidential fields and their ciphertext.
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -27,6 +27,7 @@ from app.conferences import api as conferences_api
 from app.conferences import preparation_api, preparation_views, scheduling_api, scheduling_views
 from app.conferences import views as conferences_views
 from app.config import PROJECT_ROOT, get_settings
+from app.crypto import RedactCiphertext
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
 from app.portal import agreement_api as portal_agreement_api
@@ -45,6 +46,7 @@ from app.security import SECURITY_HEADERS
 from app.web import CSRF_COOKIE, is_htmx, render
 
 logger = logging.getLogger("mend")
+logger.addFilter(RedactCiphertext())
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
 
 

@@ -115,10 +115,13 @@ class Result:
 
 
 def prepare_environment(options: Options) -> dict[str, str]:
-    """The settings for this process's seeding and for the servers: production, with a fresh key."""
+    """The settings for this process's seeding and for the servers: production, with fresh keys."""
+    from app.crypto import new_key_line
+
     env = {
         "MEND_ENV": "production",
         "MEND_SECRET_KEY": secrets.token_urlsafe(48),
+        "MEND_ENCRYPTION_KEYS": new_key_line("load"),
         "MEND_DATABASE_URL": options.database_url,
         "MEND_HOST": "127.0.0.1",
         "MEND_PORT": str(options.port),

@@ -39,6 +39,7 @@ from pathlib import Path
 _TMP = Path(tempfile.mkdtemp(prefix="mend-bench-"))
 os.environ.setdefault("MEND_ENV", "test")  # cookies without the Secure flag, for the test client's http://
 os.environ.setdefault("MEND_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnop")
+os.environ.setdefault("MEND_ENCRYPTION_KEYS", "bench-1:YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE")
 BENCH_URL = os.environ.get("MEND_BENCH_DATABASE_URL") or f"sqlite:///{_TMP / 'monitoring-bench.db'}"
 os.environ["MEND_DATABASE_URL"] = BENCH_URL  # never the development database, whatever else happens
 

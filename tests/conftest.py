@@ -9,6 +9,9 @@ from pathlib import Path
 _TMP = Path(tempfile.mkdtemp(prefix="mend-tests-"))
 os.environ["MEND_ENV"] = "test"
 os.environ["MEND_SECRET_KEY"] = "test-only-secret-key-0123456789abcdefghijklmnop"
+# A fixed test-only field-encryption key (32 bytes, base64url), so every test encrypts as production does.
+os.environ["MEND_ENCRYPTION_KEYS"] = "test-1:dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5ISE"
+os.environ.pop("MEND_ENCRYPTION_KEY_ID", None)
 TEST_DATABASE_URL = os.environ.get("MEND_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'mend-test.db'}"
 os.environ["MEND_DATABASE_URL"] = TEST_DATABASE_URL
 

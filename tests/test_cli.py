@@ -49,7 +49,12 @@ class Mend:
         self.engine: Engine = make_engine(url)
 
     def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = _env(MEND_ENV="test", MEND_SECRET_KEY=SECRET, MEND_DATABASE_URL=self.url)
+        env = _env(
+            MEND_ENV="test",
+            MEND_SECRET_KEY=SECRET,
+            MEND_ENCRYPTION_KEYS=os.environ["MEND_ENCRYPTION_KEYS"],
+            MEND_DATABASE_URL=self.url,
+        )
         return _run([str(MEND), *args], env, stdin)
 
     def scalar(self, statement):  # type: ignore[no-untyped-def]
@@ -268,15 +273,16 @@ def test_the_app_refuses_a_short_secret_key() -> None:
 
 
 def test_the_app_starts_in_development_without_a_secret_key() -> None:
-    key_file = VAR_DIR / "dev-secret-key"
-    had_var_dir, had_key = VAR_DIR.exists(), key_file.exists()
+    key_files = [VAR_DIR / "dev-secret-key", VAR_DIR / "dev-encryption-key"]
+    had_var_dir, had_keys = VAR_DIR.exists(), [f.exists() for f in key_files]
     try:
         result = _run(LOAD_SETTINGS, _env(MEND_ENV="development"))
         assert result.returncode == 0, result.stderr
-        assert key_file.exists()  # development makes up its own key and keeps it for the next start
+        assert all(f.exists() for f in key_files)  # development makes up its own keys and keeps them
     finally:
         # leave the checkout as it was
-        if not had_key:
-            key_file.unlink(missing_ok=True)
+        for key_file, had_key in zip(key_files, had_keys, strict=True):
+            if not had_key:
+                key_file.unlink(missing_ok=True)
         if not had_var_dir and VAR_DIR.exists() and not any(VAR_DIR.iterdir()):
             VAR_DIR.rmdir()

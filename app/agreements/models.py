@@ -5,6 +5,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.crypto import EncryptedText
 from app.db import UTCDateTime, utcnow
 
 
@@ -96,7 +97,7 @@ class Signature(SQLModel, table=True):
     intent_statement: str = Field(sa_type=sa.Text)
     method: str = Field(max_length=20)  # portal or in_person
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
-    ip_address: str | None = Field(default=None, max_length=64)
+    ip_address: str | None = Field(default=None, max_length=64, sa_type=EncryptedText("signature.ip_address"))
     user_agent: str | None = Field(default=None, max_length=400)
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -4,6 +4,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.crypto import EncryptedJSON, EncryptedText
 from app.db import UTCDateTime, utcnow
 
 
@@ -44,7 +45,7 @@ class Case(SQLModel, table=True):
     reference: str = Field(max_length=40)
     harm_type: HarmType = Field(sa_type=sa.String(40))
     referral_source: ReferralSource = Field(sa_type=sa.String(40))
-    notes: str = Field(default="", sa_type=sa.Text)
+    notes: str = Field(default="", sa_type=EncryptedText("case_file.notes"))
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -75,7 +76,7 @@ class Participant(SQLModel, table=True):
     display_name: str = Field(max_length=120)
     preferred_language: str = Field(default="en", max_length=16)
     interpreter_needed: bool = Field(default=False)
-    support_needs: str = Field(default="", sa_type=sa.Text)
+    support_needs: str = Field(default="", sa_type=EncryptedText("participant.support_needs"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -95,11 +96,11 @@ class Screening(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True)
     instrument_key: str = Field(max_length=60)
     instrument_version: int
-    answers: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    answers: dict = Field(default_factory=dict, sa_type=EncryptedJSON("screening.answers"))
     suggested_outcome: ScreeningOutcome = Field(sa_type=sa.String(20))
     outcome: ScreeningOutcome = Field(sa_type=sa.String(20))
-    rationale: str = Field(default="", sa_type=sa.Text)
-    override_reason: str | None = Field(default=None, sa_type=sa.Text)
+    rationale: str = Field(default="", sa_type=EncryptedText("screening.rationale"))
+    override_reason: str | None = Field(default=None, sa_type=EncryptedText("screening.override_reason"))
     screened_by_id: int = Field(foreign_key="user_account.id")
     completed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -118,7 +119,7 @@ class Acknowledgement(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", index=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
-    wording: str = Field(sa_type=sa.Text)
+    wording: str = Field(sa_type=EncryptedText("acknowledgement.wording"))
     method: AcknowledgementMethod = Field(sa_type=sa.String(30))
     acknowledged_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by_id: int = Field(foreign_key="user_account.id")
@@ -155,7 +156,7 @@ class CaseSession(SQLModel, table=True):
     video_link: str | None = Field(default=None, max_length=500)
     status: SessionStatus = Field(default=SessionStatus.scheduled, sa_type=sa.String(20), index=True)
     status_reason: str | None = Field(default=None, sa_type=sa.Text)
-    outcome_note: str | None = Field(default=None, sa_type=sa.Text)
+    outcome_note: str | None = Field(default=None, sa_type=EncryptedText("case_session.outcome_note"))
     uid: str = Field(max_length=120, unique=True)
     sequence: int = 0
     created_by_id: int = Field(foreign_key="user_account.id")

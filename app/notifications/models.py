@@ -4,6 +4,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.crypto import EncryptedText
 from app.db import UTCDateTime, utcnow
 
 
@@ -28,10 +29,10 @@ class Notification(SQLModel, table=True):
     recipient_participant_id: int | None = Field(default=None, foreign_key="participant.id")
     channel: str = Field(default="email", max_length=20)
     subject: str = Field(max_length=200)
-    body: str = Field(sa_type=sa.Text)
+    body: str = Field(sa_type=EncryptedText("notification.body"))
     attachment_filename: str | None = Field(default=None, max_length=120)
     attachment_content_type: str | None = Field(default=None, max_length=120)
-    attachment_body: str | None = Field(default=None, sa_type=sa.Text)
+    attachment_body: str | None = Field(default=None, sa_type=EncryptedText("notification.attachment_body"))
     due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=sa.String(20))
     claimed_by: str | None = Field(default=None, max_length=64)

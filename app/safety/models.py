@@ -4,6 +4,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.crypto import EncryptedJSON, EncryptedText
 from app.db import UTCDateTime, utcnow
 
 
@@ -23,10 +24,10 @@ class SafetyAssessment(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", index=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
-    factors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    factors: list[str] = Field(default_factory=list, sa_type=EncryptedJSON("safety_assessment.factors"))
     score: int
     level: RiskLevel = Field(sa_type=sa.String(20))
-    notes: str = Field(default="", sa_type=sa.Text)
+    notes: str = Field(default="", sa_type=EncryptedText("safety_assessment.notes"))
     assessed_by_id: int = Field(foreign_key="user_account.id")
     assessed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -50,9 +51,9 @@ class SafetyPlan(SQLModel, table=True):
     arrival_gap_minutes: int = 0
     departure_gap_minutes: int = 0
     separate_waiting_rooms: bool = False
-    support_person: str = Field(default="", max_length=120)
+    support_person: str = Field(default="", max_length=120, sa_type=EncryptedText("safety_plan.support_person"))
     security_present: bool = False
-    exit_plan: str = Field(default="", sa_type=sa.Text)
+    exit_plan: str = Field(default="", sa_type=EncryptedText("safety_plan.exit_plan"))
     no_contact_order: bool = False
     address_confidential: bool = True
     preferred_mode: SessionMode = Field(default=SessionMode.in_person, sa_type=sa.String(20))
@@ -68,13 +69,13 @@ class SafetyConcern(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)
     case_id: int = Field(foreign_key="case_file.id", index=True)
-    description: str = Field(sa_type=sa.Text)
+    description: str = Field(sa_type=EncryptedText("safety_concern.description"))
     urgent: bool = False
     raised_by_id: int = Field(foreign_key="user_account.id")
     raised_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reviewed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    review_note: str | None = Field(default=None, sa_type=sa.Text)
+    review_note: str | None = Field(default=None, sa_type=EncryptedText("safety_concern.review_note"))
 
 
 class ContactChannel(StrEnum):
@@ -92,13 +93,13 @@ class ContactPreference(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", index=True)
     participant_id: int = Field(foreign_key="participant.id", unique=True)
     channel: ContactChannel = Field(default=ContactChannel.none, sa_type=sa.String(20))
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254, sa_type=EncryptedText("contact_preference.email"))
+    phone: str | None = Field(default=None, max_length=40, sa_type=EncryptedText("contact_preference.phone"))
     voicemail_ok: bool = False
     text_ok: bool = False
     quiet_hours_start: str | None = Field(default=None, max_length=5)
     quiet_hours_end: str | None = Field(default=None, max_length=5)
-    code_word: str | None = Field(default=None, max_length=60)
+    code_word: str | None = Field(default=None, max_length=60, sa_type=EncryptedText("contact_preference.code_word"))
     others_may_see_messages: bool = True
     discreet: bool = True
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
@@ -137,4 +138,4 @@ class Consent(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawn_via: str | None = Field(default=None, max_length=20)
     withdrawn_by_id: int | None = Field(default=None, foreign_key="user_account.id")
-    withdrawal_reason: str | None = Field(default=None, sa_type=sa.Text)
+    withdrawal_reason: str | None = Field(default=None, sa_type=EncryptedText("consent.withdrawal_reason"))

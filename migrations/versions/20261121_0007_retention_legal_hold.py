@@ -1,7 +1,7 @@
 """retention: the program's retention period, a case's legal hold and when it was anonymised
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-21 14:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

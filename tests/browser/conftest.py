@@ -130,6 +130,7 @@ def run_mend(database_url: str, *, expect_setup_link: bool) -> Iterator[MendServ
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEND_")} | {
         "MEND_ENV": "test",
         "MEND_SECRET_KEY": os.environ["MEND_SECRET_KEY"],  # the tests' key (tests/conftest.py), 32+ chars
+        "MEND_ENCRYPTION_KEYS": os.environ["MEND_ENCRYPTION_KEYS"],  # the tests' field-encryption key
         "MEND_DATABASE_URL": database_url,
         "MEND_HOST": LOCAL_HOST,
         "MEND_PORT": str(port),
