@@ -26,6 +26,7 @@ from app.agreements.terms import (
     format_money,
 )
 from app.errors import Condition
+from app.i18n import N_
 
 DEFAULT_DUE_SOON_DAYS = 14
 MINUTES_PER_HOUR = 60
@@ -79,12 +80,12 @@ PROGRESS_FOR: dict[CommitmentKind, ProgressKind] = {
 }
 
 VERIFICATION: dict[CommitmentKind, str] = {
-    CommitmentKind.payment: "Payment received, with a receipt reference",
-    CommitmentKind.service_hours: "Hours log confirmed by the host organisation",
-    CommitmentKind.program_attendance: "Attendance confirmed by the program",
-    CommitmentKind.apology: "Delivery confirmed by the facilitator",
-    CommitmentKind.no_contact: "No breach reported",
-    CommitmentKind.other: "Completion confirmed by the facilitator",
+    CommitmentKind.payment: N_("Payment received, with a receipt reference"),
+    CommitmentKind.service_hours: N_("Hours log confirmed by the host organisation"),
+    CommitmentKind.program_attendance: N_("Attendance confirmed by the program"),
+    CommitmentKind.apology: N_("Delivery confirmed by the facilitator"),
+    CommitmentKind.no_contact: N_("No breach reported"),
+    CommitmentKind.other: N_("Completion confirmed by the facilitator"),
 }
 
 

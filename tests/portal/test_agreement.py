@@ -134,9 +134,9 @@ def pdf_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     real = pdf.render_agreement_pdf
 
-    def render(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
+    def render(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
         try:
-            return real(session, case=case, version=version)
+            return real(session, case=case, version=version, language=language)
         except NotImplementedError:
             return FAKE_PDF
 
@@ -553,12 +553,14 @@ def test_the_last_signature_seals_it_and_both_parties_download_the_stored_pdf(
     desk.sign()
     db.refresh(version)
     assert version.status == VersionStatus.sealed
-    stored = db.exec(select(AgreementDocument)).one()
+    # The survivor reads Spanish: besides the English record copy, sealing stored one for her.
+    stored = {document.language: document for document in db.exec(select(AgreementDocument)).all()}
+    assert set(stored) == {"en", "es"}
     page = as_survivor.get(PAGE).text
     assert "Firmado por todos" in page and 'href="/portal/agreement/pdf"' in page
-    for client, path in ((as_survivor, f"{PAGE}/pdf"), (as_responsible, f"{API}/pdf")):
+    for client, path, language in ((as_survivor, f"{PAGE}/pdf", "es"), (as_responsible, f"{API}/pdf", "en")):
         download = client.get(path)
-        assert download.status_code == 200 and download.content == stored.content
+        assert download.status_code == 200 and download.content == stored[language].content
         assert download.content.startswith(b"%PDF")
         assert download.headers["content-type"] == "application/pdf"
         assert download.headers["content-disposition"] == 'attachment; filename="agreement-HRP-7-version-1.pdf"'
