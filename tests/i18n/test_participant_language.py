@@ -149,6 +149,9 @@ def test_the_portal_pages_speak_the_participants_language(
     assert '<html lang="es">' in spanish.text and f"Hola, {journey.survivor.display_name}." in spanish.text
     assert "Salida rápida" in spanish.text and "Quick exit" not in spanish.text
     assert '<html lang="en">' in english.text and "Quick exit" in english.text and "Salida rápida" not in english.text
+    sheet = portal_client_for(journey.survivor).get("/portal/information")
+    assert "Reunión para reparar el daño: lo que necesita saber" in sheet.text
+    assert "Meeting to repair harm" in portal_client_for(journey.responsible).get("/portal/information").text
     agreement = portal_client_for(journey.survivor).get("/portal/agreement")
     assert "Firmado por todos" in agreement.text and "Descargar el acuerdo firmado (PDF)" in agreement.text
 
