@@ -42,31 +42,31 @@ class CommitmentStatus(StrEnum):
 
 
 STATUS_LABELS: dict[CommitmentStatus, str] = {
-    CommitmentStatus.upcoming: "Upcoming",
-    CommitmentStatus.due_soon: "Due soon",
-    CommitmentStatus.overdue: "Overdue",
-    CommitmentStatus.completed: "Completed",
-    CommitmentStatus.waived: "Waived",
-    CommitmentStatus.breached: "Breached",
+    CommitmentStatus.upcoming: N_("Upcoming"),
+    CommitmentStatus.due_soon: N_("Due soon"),
+    CommitmentStatus.overdue: N_("Overdue"),
+    CommitmentStatus.completed: N_("Completed"),
+    CommitmentStatus.waived: N_("Waived"),
+    CommitmentStatus.breached: N_("Breached"),
 }
 
 KIND_LABELS: dict[CommitmentKind, str] = {
-    CommitmentKind.apology: "Apology",
-    CommitmentKind.payment: "Payment",
-    CommitmentKind.service_hours: "Service hours",
-    CommitmentKind.program_attendance: "Program attendance",
-    CommitmentKind.no_contact: "No contact",
-    CommitmentKind.other: "Other",
+    CommitmentKind.apology: N_("Apology"),
+    CommitmentKind.payment: N_("Payment"),
+    CommitmentKind.service_hours: N_("Service hours"),
+    CommitmentKind.program_attendance: N_("Program attendance"),
+    CommitmentKind.no_contact: N_("No contact"),
+    CommitmentKind.other: N_("Other"),
 }
 
 PROGRESS_LABELS: dict[ProgressKind, str] = {
-    ProgressKind.payment: "Payment received",
-    ProgressKind.hours: "Hours logged",
-    ProgressKind.session_attended: "Session attended",
-    ProgressKind.apology_delivered: "Apology delivered",
-    ProgressKind.breach_reported: "No-contact breach reported",
-    ProgressKind.done: "Confirmed done",
-    ProgressKind.note: "Note",
+    ProgressKind.payment: N_("Payment received"),
+    ProgressKind.hours: N_("Hours logged"),
+    ProgressKind.session_attended: N_("Session attended"),
+    ProgressKind.apology_delivered: N_("Apology delivered"),
+    ProgressKind.breach_reported: N_("No-contact breach reported"),
+    ProgressKind.done: N_("Confirmed done"),
+    ProgressKind.note: N_("Note"),
 }
 
 # Which progress a commitment takes (a note goes with any of them).
