@@ -1,6 +1,6 @@
 """Translations: Babel catalogs for English and Spanish, gettext for Python and for Jinja2 templates.
 
-The catalogs are the .po files under app/locale, compiled in memory when first used, so there is no
+The catalogs are the .po files under app/locale, compiled in memory at start-up, so there is no
 build step and no compiled .mo file that can go stale beside its source. `make messages` extracts
 every marked string (babel.cfg) and updates both catalogs; tests/i18n/test_catalogs.py fails when a
 string has no Spanish translation.
@@ -69,6 +69,12 @@ def translations(language: str) -> Translations:
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
+
+
+def load_catalogs() -> None:
+    """Compile every catalog now (at start-up), so a broken .po file stops the app rather than a page."""
+    for language in LANGUAGES:
+        translations(language)
 
 
 def gettext(message: str, language: str | None = None) -> str:
