@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export MEND_PORT ?= 8000
 
-.PHONY: install run test migrate lint
+.PHONY: install run test migrate lint messages
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -20,3 +20,12 @@ test: install
 
 lint: install
 	$(UV) run --frozen ruff check app tests migrations bench
+
+# Extract every marked string (babel.cfg) and update both catalogs; then translate what is new in
+# app/locale/es/LC_MESSAGES/messages.po (tests/i18n/test_catalogs.py lists what is missing).
+.PHONY: messages
+messages: install
+	@pot=$$(mktemp --suffix=.pot) && \
+	$(UV) run --frozen pybabel extract -F babel.cfg --no-location --sort-output --project=Mend -o $$pot . && \
+	$(UV) run --frozen pybabel update -i $$pot -d app/locale -D messages --no-wrap --ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date && \
+	rm -f $$pot

@@ -30,6 +30,7 @@ from app.config import PROJECT_ROOT, get_settings
 from app.crypto import RedactCiphertext
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
+from app.i18n import load_catalogs
 from app.portal import agreement_api as portal_agreement_api
 from app.portal import agreement_views as portal_agreement_views
 from app.portal import api as portal_api
@@ -77,6 +78,7 @@ async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    load_catalogs()
     app = FastAPI(
         title="Mend",
         summary="Restorative-justice case management: cases, preparation, scheduling, agreements, compliance.",

@@ -19,9 +19,11 @@ from app.conferences.models import CLOSURE_REASONS
 from app.config import PROJECT_ROOT, get_settings
 from app.db import MAX_ID
 from app.errors import AppError
+from app.i18n import install as install_i18n
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
+install_i18n(templates.env)
 FLASH_COOKIE = "mend_flash"
 CSRF_COOKIE = "mend_csrf"
 

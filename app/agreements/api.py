@@ -8,7 +8,9 @@ edit_conflict, conference_not_held, transition_not_allowed). Signing evidence (I
 is shown to administrators only.
 """
 
-from fastapi import APIRouter, Depends, Request, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -59,12 +61,21 @@ def pdf_url(case_id: int, number: int) -> str:
     return f"/api/v1/cases/{case_id}/agreement/versions/{number}/pdf"
 
 
-def pdf_response(session: Session, *, case: Case, version: AgreementVersion) -> Response:
-    """The stored bytes of a sealed version's PDF, exactly as sealed; never rendered again."""
-    document = storage.load_document(session, version=version)
-    if document is None:
-        raise NotFound("This version has no signed PDF: only a sealed version has one.")
-    filename = f"agreement-{case.reference}-v{version.number}.pdf"
+PdfLanguage = Annotated[
+    Literal["en", "es"],
+    Query(
+        description="The copy's language: en is the record copy; es the copy stored for Spanish-speaking participants."
+    ),
+]
+
+
+def pdf_response(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> Response:
+    """The stored bytes of a sealed version's PDF in `language`, exactly as sealed; never rendered again."""
+    document = storage.load_document(session, version=version, language=language)
+    if document is None or document.language != language:
+        raise NotFound("This version has no signed PDF in this language: only a sealed version has one.")
+    suffix = "" if language == storage.RECORD_LANGUAGE else f"-{language}"
+    filename = f"agreement-{case.reference}-v{version.number}{suffix}.pdf"
     return Response(
         document.content,
         media_type="application/pdf",
@@ -282,9 +293,12 @@ def decline_to_sign(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "The stored PDF, exactly as sealed."}},
 )
-def download_pdf(case: VisibleCase, version: ReadableVersion, session: SessionDep, actor: ActorDep) -> Response:
-    """The sealed version's PDF: the stored bytes, never rendered again. 404 until the version is sealed."""
-    response = pdf_response(session, case=case, version=version)
+def download_pdf(
+    case: VisibleCase, version: ReadableVersion, session: SessionDep, actor: ActorDep, language: PdfLanguage = "en"
+) -> Response:
+    """The sealed version's PDF: the stored bytes, never rendered again. 404 until the version is sealed,
+    or when no copy was stored in `language`."""
+    response = pdf_response(session, case=case, version=version, language=language)
     record_case_read(session, actor=actor, case=case, what="agreement.pdf")
     return response
 

@@ -270,28 +270,35 @@ def read_case_compliance(case: VisibleCase, session: SessionDep, actor: ActorDep
     return case_compliance(timeline)
 
 
+ReportLanguage = Annotated[
+    Literal["en", "es"], Query(description="The report's fixed wording, dates and amounts in English or Spanish.")
+]
+
+
 @router.get(
     CASE + "/commitments/report.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "The follow-up report, rendered now."}},
 )
-def download_followup_report(case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
+def download_followup_report(
+    case: VisibleCase, session: SessionDep, actor: ActorDep, language: ReportLanguage = "en"
+) -> Response:
     """The follow-up report: the sealed agreement's reference and hash, each commitment with its status,
     progress and evidence references, waivers with their consent, and the case's compliance state."""
-    return followup_response(session, actor=actor, case=case)
+    return followup_response(session, actor=actor, case=case, language=language)
 
 
-def followup_response(session: Session, *, actor: Actor, case: Case) -> Response:
+def followup_response(session: Session, *, actor: Actor, case: Case, language: str = "en") -> Response:
     """The follow-up report PDF as a download (pages and API alike); its reading is audited."""
     from app.agreements.followup_pdf import followup_filename, render_followup_pdf
 
-    content = render_followup_pdf(session, actor=actor, case=case)
+    content = render_followup_pdf(session, actor=actor, case=case, language=language)
     record_case_read(session, actor=actor, case=case, what="commitments.report")
     return Response(
         content,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{followup_filename(case)}"',
+            "Content-Disposition": f'attachment; filename="{followup_filename(case, language)}"',
             "Cache-Control": "no-store",
         },
     )

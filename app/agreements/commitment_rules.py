@@ -26,6 +26,7 @@ from app.agreements.terms import (
     format_money,
 )
 from app.errors import Condition
+from app.i18n import N_
 
 DEFAULT_DUE_SOON_DAYS = 14
 MINUTES_PER_HOUR = 60
@@ -41,31 +42,31 @@ class CommitmentStatus(StrEnum):
 
 
 STATUS_LABELS: dict[CommitmentStatus, str] = {
-    CommitmentStatus.upcoming: "Upcoming",
-    CommitmentStatus.due_soon: "Due soon",
-    CommitmentStatus.overdue: "Overdue",
-    CommitmentStatus.completed: "Completed",
-    CommitmentStatus.waived: "Waived",
-    CommitmentStatus.breached: "Breached",
+    CommitmentStatus.upcoming: N_("Upcoming"),
+    CommitmentStatus.due_soon: N_("Due soon"),
+    CommitmentStatus.overdue: N_("Overdue"),
+    CommitmentStatus.completed: N_("Completed"),
+    CommitmentStatus.waived: N_("Waived"),
+    CommitmentStatus.breached: N_("Breached"),
 }
 
 KIND_LABELS: dict[CommitmentKind, str] = {
-    CommitmentKind.apology: "Apology",
-    CommitmentKind.payment: "Payment",
-    CommitmentKind.service_hours: "Service hours",
-    CommitmentKind.program_attendance: "Program attendance",
-    CommitmentKind.no_contact: "No contact",
-    CommitmentKind.other: "Other",
+    CommitmentKind.apology: N_("Apology"),
+    CommitmentKind.payment: N_("Payment"),
+    CommitmentKind.service_hours: N_("Service hours"),
+    CommitmentKind.program_attendance: N_("Program attendance"),
+    CommitmentKind.no_contact: N_("No contact"),
+    CommitmentKind.other: N_("Other"),
 }
 
 PROGRESS_LABELS: dict[ProgressKind, str] = {
-    ProgressKind.payment: "Payment received",
-    ProgressKind.hours: "Hours logged",
-    ProgressKind.session_attended: "Session attended",
-    ProgressKind.apology_delivered: "Apology delivered",
-    ProgressKind.breach_reported: "No-contact breach reported",
-    ProgressKind.done: "Confirmed done",
-    ProgressKind.note: "Note",
+    ProgressKind.payment: N_("Payment received"),
+    ProgressKind.hours: N_("Hours logged"),
+    ProgressKind.session_attended: N_("Session attended"),
+    ProgressKind.apology_delivered: N_("Apology delivered"),
+    ProgressKind.breach_reported: N_("No-contact breach reported"),
+    ProgressKind.done: N_("Confirmed done"),
+    ProgressKind.note: N_("Note"),
 }
 
 # Which progress a commitment takes (a note goes with any of them).
@@ -79,12 +80,12 @@ PROGRESS_FOR: dict[CommitmentKind, ProgressKind] = {
 }
 
 VERIFICATION: dict[CommitmentKind, str] = {
-    CommitmentKind.payment: "Payment received, with a receipt reference",
-    CommitmentKind.service_hours: "Hours log confirmed by the host organisation",
-    CommitmentKind.program_attendance: "Attendance confirmed by the program",
-    CommitmentKind.apology: "Delivery confirmed by the facilitator",
-    CommitmentKind.no_contact: "No breach reported",
-    CommitmentKind.other: "Completion confirmed by the facilitator",
+    CommitmentKind.payment: N_("Payment received, with a receipt reference"),
+    CommitmentKind.service_hours: N_("Hours log confirmed by the host organisation"),
+    CommitmentKind.program_attendance: N_("Attendance confirmed by the program"),
+    CommitmentKind.apology: N_("Delivery confirmed by the facilitator"),
+    CommitmentKind.no_contact: N_("No breach reported"),
+    CommitmentKind.other: N_("Completion confirmed by the facilitator"),
 }
 
 

@@ -10,15 +10,16 @@ from app.agreements.commitment_rules import CommitmentStatus
 from app.agreements.models import CommitmentKind, ProgressKind, WaiverStatus
 from app.conferences.models import ClosureReason
 from app.db import RecordId
+from app.i18n import N_
 from app.schemas import InputModel
 
 # How a survivor's consent to a waiver reached the facilitator (the portal records its own).
 WaiverConsentMethod = Literal["in_person", "written", "phone", "video"]
 WAIVER_CONSENT_METHODS: dict[str, str] = {
-    "in_person": "In person",
-    "written": "In writing",
-    "phone": "By phone",
-    "video": "By video call",
+    "in_person": N_("In person"),
+    "written": N_("In writing"),
+    "phone": N_("By phone"),
+    "video": N_("By video call"),
 }
 
 

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from app.actor import Actor
 from app.agreements import commitment_queries, commitment_service
-from app.agreements.commitment_api import csv_response, followup_response
+from app.agreements.commitment_api import ReportLanguage, csv_response, followup_response
 from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
 from app.agreements.commitment_queries import CommitmentRow
 from app.agreements.commitment_rules import (
@@ -374,9 +374,11 @@ def case_commitments(request: Request, case: VisibleCase, session: SessionDep, a
 
 
 @router.get("/cases/{case_id}/commitments/report.pdf")
-def followup_report(case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
+def followup_report(
+    case: VisibleCase, session: SessionDep, actor: ActorDep, language: ReportLanguage = "en"
+) -> Response:
     """The follow-up report (PDF): the sealed agreement's fingerprint, commitments, evidence, waivers."""
-    return followup_response(session, actor=actor, case=case)
+    return followup_response(session, actor=actor, case=case, language=language)
 
 
 @router.post("/cases/{case_id}/progress/{entry_id}/correction")

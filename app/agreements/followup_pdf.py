@@ -12,13 +12,22 @@ Rendering is synchronous and CPU-bound; the route runs in the thread pool.
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
-from app.agreements.commitment_rules import STATUS_LABELS, CommitmentStatus
+from app.agreements.commitment_rules import (
+    KIND_LABELS,
+    MINUTES_PER_HOUR,
+    PROGRESS_LABELS,
+    STATUS_LABELS,
+    CommitmentStatus,
+    describe_amount,
+)
 from app.agreements.commitment_schemas import WAIVER_CONSENT_METHODS
 from app.agreements.commitment_service import program_of
 from app.agreements.commitment_timeline import CaseTimeline, CommitmentRecord, EntryLine, WaiverLine, case_timeline
@@ -27,28 +36,37 @@ from app.agreements.pdf import html_to_pdf
 from app.conferences.models import CLOSURE_REASONS, Case, ClosureReason, Participant
 from app.config import PROJECT_ROOT
 from app.db import utcnow
+from app.i18n import N_, Translate, long_day, money, ngettext, number, translator
+from app.i18n import install as install_i18n
 
 TEMPLATE = "agreements/followup_pdf.html"
-_env = Environment(
-    loader=FileSystemLoader(PROJECT_ROOT / "templates"),
-    autoescape=select_autoescape(("html",), default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+# English is the record; a Spanish report (?language=es) translates the fixed wording, labels, dates and
+# amounts. Descriptions, reasons, names and evidence references are shown as written.
+_env = install_i18n(
+    Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(("html",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 )
 
 STATE_LABELS = {
-    "no_agreement": "No sealed agreement yet",
-    "monitoring": "In monitoring",
-    "completed": "Completed: every commitment is completed or waived",
-    "closed": "Closed",
+    "no_agreement": N_("No sealed agreement yet"),
+    "monitoring": N_("In monitoring"),
+    "completed": N_("Completed: every commitment is completed or waived"),
+    "closed": N_("Closed"),
 }
-CONSENT_METHOD_LABELS = WAIVER_CONSENT_METHODS | {"portal": "In the portal, by the survivor"}
+CONSENT_METHOD_LABELS = WAIVER_CONSENT_METHODS | {"portal": N_("In the portal, by the survivor")}
 WAIVER_STATUS_LABELS = {
-    "asked": "Waiting for the survivor's answer",
-    "consented": "Waived with the survivor's consent",
-    "declined": "The survivor did not agree; the commitment stands",
+    "asked": N_("Waiting for the survivor's answer"),
+    "consented": N_("Waived with the survivor's consent"),
+    "declined": N_("The survivor did not agree; the commitment stands"),
 }
+RESPONSIBLE_PARTY = N_("The responsible party")
+BREACH_WORDS = {True: N_("Breach reported"), False: N_("No breach reported")}
+DONE_WORDS = {True: N_("done"), False: N_("not done")}
 
 
 @dataclass(frozen=True)
@@ -103,61 +121,110 @@ class FollowupView:
     total: int
     compliance_rate: str
     commitments: list[CommitmentView]
+    language: str = "en"
 
 
-def _long_date(value) -> str:  # type: ignore[no-untyped-def]
-    return f"{value.day} {value:%B %Y}"
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> str:
+def _local(moment: datetime, zone: ZoneInfo, language: str) -> str:
     local = moment.astimezone(zone)
-    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    return f"{long_day(local.date(), language=language)}, {local:%H:%M} {local.tzname()}"
 
 
-def _entry_view(entry: EntryLine, numbers: dict[int, int], zone: ZoneInfo) -> EntryView:
+def _amount(kind: CommitmentKind, amount: int, currency: str | None, language: str) -> str:
+    """An amount in the commitment's unit: as the English record writes it, or in `language`'s words and formats."""
+    if language == "en":
+        return describe_amount(kind, amount, currency)
+    match kind:
+        case CommitmentKind.payment:
+            return money(amount, currency or "", language=language)
+        case CommitmentKind.service_hours:
+            hours = number(
+                (Decimal(amount) / MINUTES_PER_HOUR).quantize(Decimal("0.01")).normalize(), language=language
+            )
+            plural = 1 if amount == MINUTES_PER_HOUR else 2
+            return ngettext("%(hours)s hour", "%(hours)s hours", plural, language) % {"hours": hours}
+        case CommitmentKind.program_attendance:
+            return ngettext("%(count)s session", "%(count)s sessions", amount, language) % {"count": amount}
+        case _:
+            return translator(language)(DONE_WORDS[amount >= 1])
+
+
+def _entry_view(
+    entry: EntryLine, numbers: dict[int, int], zone: ZoneInfo, record: CommitmentRecord, language: str
+) -> EntryView:
+    _ = translator(language)
     if entry.reverses_id is not None:
-        marker = f"Correction of entry {numbers.get(entry.reverses_id, '?')}: {entry.correction_reason or ''}".strip()
+        number_ = numbers.get(entry.reverses_id, "?")
+        marker = _("Correction of entry %(number)s: %(reason)s", number=number_, reason=entry.correction_reason or "")
+        marker = marker.strip()
     elif entry.reversed_by_id is not None:
-        marker = f"Corrected by entry {numbers.get(entry.reversed_by_id, '?')}; does not count"
+        marker = _("Corrected by entry %(number)s; does not count", number=numbers.get(entry.reversed_by_id, "?"))
     else:
         marker = ""
+    if language == "en":
+        what, amount = entry.label, entry.amount_text
+    else:
+        base = _(PROGRESS_LABELS[entry.kind])
+        what = _("Correction: %(what)s reversed", what=base.lower()) if entry.reverses_id else base
+        shown = _amount(record.row.kind, abs(entry.amount), record.row.currency, language) if entry.amount_text else ""
+        amount = "−" + shown if entry.amount < 0 and shown else shown
     return EntryView(
         number=numbers[entry.id],
-        occurred_on=_long_date(entry.occurred_on),
-        what=entry.label,
-        amount=entry.amount_text,
+        occurred_on=long_day(entry.occurred_on, language=language),
+        what=what,
+        amount=amount,
         evidence_reference=entry.evidence_reference,
         recorded_by=entry.recorded_by,
-        recorded_at=_local(entry.recorded_at, zone),
+        recorded_at=_local(entry.recorded_at, zone, language),
         marker=marker,
         counts=entry.counts,
     )
 
 
-def _waiver_view(waiver: WaiverLine, zone: ZoneInfo) -> WaiverView:
+def _waiver_view(waiver: WaiverLine, zone: ZoneInfo, _: Translate, language: str) -> WaiverView:
     if waiver.consent_at is None:
-        consent = "Asked in the portal; no answer yet"
+        consent = _("Asked in the portal; no answer yet")
     else:
-        method = CONSENT_METHOD_LABELS.get(waiver.consent_method or "", waiver.consent_method or "")
-        recorded = f", recorded by {waiver.consent_recorded_by}" if waiver.consent_recorded_by else ""
-        consent = f"{method}, {_local(waiver.consent_at, zone)}{recorded}"
+        method = waiver.consent_method or ""
+        shown = _(CONSENT_METHOD_LABELS[method]) if method in CONSENT_METHOD_LABELS else method
+        when = _local(waiver.consent_at, zone, language)
+        if waiver.consent_recorded_by:
+            consent = _(
+                "%(method)s, %(when)s, recorded by %(name)s", method=shown, when=when, name=waiver.consent_recorded_by
+            )
+        else:
+            consent = f"{shown}, {when}"
     return WaiverView(
         reason=waiver.reason,
-        status=WAIVER_STATUS_LABELS.get(waiver.status, waiver.status),
+        status=_(WAIVER_STATUS_LABELS[waiver.status]) if waiver.status in WAIVER_STATUS_LABELS else waiver.status,
         consent=consent,
         requested_by=waiver.requested_by,
     )
 
 
-def _due(record: CommitmentRecord) -> str:
+def _due(record: CommitmentRecord, _: Translate, language: str) -> str:
     row = record.row
     if row.kind == CommitmentKind.no_contact:
-        return f"Standing, until {_long_date(row.due_on)}" if row.due_on else "Standing, indefinite"
-    return _long_date(row.due_on) if row.due_on else "No date set"
+        if row.due_on:
+            return _("Standing, until %(date)s", date=long_day(row.due_on, language=language))
+        return _("Standing, indefinite")
+    return long_day(row.due_on, language=language) if row.due_on else _("No date set")
 
 
-def followup_view(session: Session, *, timeline: CaseTimeline, now: datetime | None = None) -> FollowupView:
-    """What the report of this timeline shows: display names only, times in the program's time zone."""
+def _done(record: CommitmentRecord, _: Translate, language: str) -> str:
+    row = record.row
+    if language == "en":
+        return row.done_text
+    if row.kind == CommitmentKind.no_contact:
+        return _(BREACH_WORDS[bool(row.breached_on)])
+    return _amount(row.kind, row.done, row.currency, language)
+
+
+def followup_view(
+    session: Session, *, timeline: CaseTimeline, now: datetime | None = None, language: str = "en"
+) -> FollowupView:
+    """What the report of this timeline shows: display names only, times in the program's time zone,
+    the fixed wording in `language`."""
+    _ = translator(language)
     case = timeline.case
     program = program_of(session, case)
     zone = ZoneInfo(program.timezone)
@@ -169,18 +236,19 @@ def followup_view(session: Session, *, timeline: CaseTimeline, now: datetime | N
     for record in timeline.commitments:
         numbers = {entry.id: index for index, entry in enumerate(record.entries, start=1)}
         row = record.row
+        owed = "" if row.kind == CommitmentKind.no_contact else _amount(row.kind, row.quantity, row.currency, language)
         commitments.append(
             CommitmentView(
                 description=row.description,
-                kind=row.kind_label,
-                owed_by=names.get(row.owed_by_id, "The responsible party"),
-                due=_due(record),
-                owed=row.quantity_text,
-                done=row.done_text,
-                status=row.status_label,
-                verification=row.verification,
-                entries=[_entry_view(e, numbers, zone) for e in record.entries],
-                waivers=[_waiver_view(w, zone) for w in record.waivers],
+                kind=_(KIND_LABELS[row.kind]),
+                owed_by=names.get(row.owed_by_id) or _(RESPONSIBLE_PARTY),
+                due=_due(record, _, language),
+                owed=owed,
+                done=_done(record, _, language),
+                status=_(STATUS_LABELS[row.status]),
+                verification=_(row.verification),
+                entries=[_entry_view(e, numbers, zone, record, language) for e in record.entries],
+                waivers=[_waiver_view(w, zone, _, language) for w in record.waivers],
             )
         )
     counts = timeline.counts
@@ -192,29 +260,33 @@ def followup_view(session: Session, *, timeline: CaseTimeline, now: datetime | N
         case_reference=case.reference,
         version_number=timeline.version.number if timeline.version else None,
         text_sha256=timeline.version.text_sha256 if timeline.version else None,
-        reported_at=_local(moment, zone),
+        reported_at=_local(moment, zone, language),
         reported_at_utc=moment,
-        state=STATE_LABELS.get(timeline.state, timeline.state),
-        closure_reason=CLOSURE_REASONS[ClosureReason(closure.reason)] if closure is not None else None,
-        counts=[(STATUS_LABELS[status], counts[status]) for status in CommitmentStatus],
+        state=_(STATE_LABELS[timeline.state]) if timeline.state in STATE_LABELS else timeline.state,
+        closure_reason=_(CLOSURE_REASONS[ClosureReason(closure.reason)]) if closure is not None else None,
+        counts=[(_(STATUS_LABELS[status]), counts[status]) for status in CommitmentStatus],
         total=len(timeline.commitments),
-        compliance_rate="Nothing due yet" if rate is None else f"{rate:.0%} completed on time of those due",
+        compliance_rate=_("Nothing due yet")
+        if rate is None
+        else _("%(rate)s completed on time of those due", rate=format_percent(rate, locale=language)),
+        language=language,
         commitments=commitments,
     )
 
 
 def followup_html(view: FollowupView) -> str:
     """The report as HTML, from templates/agreements/followup_pdf.html (links resolve under app/static)."""
-    return _env.get_template(TEMPLATE).render(r=view)
+    return _env.get_template(TEMPLATE).render(r=view, lang=view.language)
 
 
-def render_followup_pdf(session: Session, *, actor: Actor, case: Case) -> bytes:
-    """The case's follow-up report as PDF/A-3b, rendered now from the record this actor may see."""
-    view = followup_view(session, timeline=case_timeline(session, actor=actor, case=case))
+def render_followup_pdf(session: Session, *, actor: Actor, case: Case, language: str = "en") -> bytes:
+    """The case's follow-up report as PDF/A-3b, rendered now from the record this actor may see, in `language`."""
+    timeline = case_timeline(session, actor=actor, case=case)
+    view = followup_view(session, timeline=timeline, language=language)
     return html_to_pdf(followup_html(view), created=view.reported_at_utc)
 
 
-def followup_filename(case: Case) -> str:
-    """A download name that is safe in a header: `followup-report-<reference>.pdf`."""
+def followup_filename(case: Case, language: str = "en") -> str:
+    """A download name that is safe in a header: `followup-report-<reference>.pdf` (`-es.pdf` in Spanish)."""
     reference = re.sub(r"[^A-Za-z0-9._-]+", "-", case.reference).strip("-.") or "case"
-    return f"followup-report-{reference}.pdf"
+    return f"followup-report-{reference}{'' if language == 'en' else '-' + language}.pdf"

@@ -116,13 +116,20 @@ class SignatureDecline(SQLModel, table=True):
 
 
 class AgreementDocument(SQLModel, table=True):
-    """The sealed version's PDF, rendered once and stored with its hash; served as stored."""
+    """A sealed version's PDF, rendered once and stored with its hash; served as stored.
+
+    The record copy is English (RECORD_LANGUAGE); sealing also stores a copy in each other language
+    the case's participants prefer. Every copy carries the same terms, text hash and signatures;
+    only the fixed wording, dates and number formats differ.
+    """
 
     __tablename__ = "agreement_document"
+    __table_args__ = (sa.UniqueConstraint("version_id", "language", name="uq_agreement_document_version_language"),)
 
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)
-    version_id: int = Field(foreign_key="agreement_version.id", unique=True)
+    version_id: int = Field(foreign_key="agreement_version.id")
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
     content: bytes = Field(sa_type=sa.LargeBinary)
     sha256: str = Field(max_length=64)
     size_bytes: int

@@ -34,6 +34,8 @@ from app.agreements.terms import (
 from app.auth.models import User
 from app.conferences.models import Case, Participant, ParticipantRole
 from app.config import PROJECT_ROOT
+from app.i18n import N_, Translate, long_day, translator
+from app.i18n import install as install_i18n
 from app.programs.models import Program
 
 STATIC_DIR = (PROJECT_ROOT / "app" / "static").resolve()
@@ -42,23 +44,29 @@ ATTACHMENT_NAME = "agreement.json"
 JSON_FORMAT = "mend.agreement/1"
 
 _TERMS = TypeAdapter(list[Term])
-_env = Environment(
-    loader=FileSystemLoader(PROJECT_ROOT / "templates"),
-    autoescape=select_autoescape(("html",), default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+# The fixed wording is translated (app/i18n.py); the terms are the facilitator's text, bound to its
+# hash, and every copy shows them as written.
+_env = install_i18n(
+    Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(("html",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 )
 
 ROLE_LABELS = {
-    ParticipantRole.survivor: "Survivor",
-    ParticipantRole.responsible_party: "Responsible party",
-    ParticipantRole.supporter: "Supporter",
-    ParticipantRole.community_member: "Community member",
-    ParticipantRole.interpreter: "Interpreter",
-    "facilitator": "Facilitator",
+    ParticipantRole.survivor: N_("Survivor"),
+    ParticipantRole.responsible_party: N_("Responsible party"),
+    ParticipantRole.supporter: N_("Supporter"),
+    ParticipantRole.community_member: N_("Community member"),
+    ParticipantRole.interpreter: N_("Interpreter"),
+    "facilitator": N_("Facilitator"),
 }
-METHOD_LABELS = {"portal": "in the portal", "in_person": "in person"}
+FACILITATOR = ROLE_LABELS["facilitator"]
+METHOD_LABELS = {"portal": N_("in the portal"), "in_person": N_("in person")}
+RESPONSIBLE_PARTY = N_("The responsible party")
 
 
 # --- what the template receives -----------------------------------------------------------------
@@ -122,7 +130,9 @@ class AgreementView:
     commitments: list[CommitmentRow]
     signatures: list[SignatureBlock]
     acceptances: list[AcceptanceLine]
-    intent_statement: str = INTENT_STATEMENT
+    language: str = "en"
+    intent_statement: str = INTENT_STATEMENT  # as every signature stores it, in English
+    intent_statement_translated: str = INTENT_STATEMENT  # the same in the copy's language
 
 
 # --- the URL fetcher ----------------------------------------------------------------------------
@@ -169,44 +179,51 @@ def _fetcher():  # type: ignore[no-untyped-def]
 # --- building the view --------------------------------------------------------------------------
 
 
-def _long_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def _local(moment: datetime, tz: ZoneInfo) -> str:
+def _local(moment: datetime, tz: ZoneInfo, language: str) -> str:
     local = moment.astimezone(tz)
-    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    return f"{long_day(local.date(), language=language)}, {local:%H:%M} {local.tzname()}"
 
 
-def _role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
+def _role_label(role: str, _: Translate) -> str:
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role.replace("_", " ").capitalize()
 
 
-def commitment_rows(terms: list[Term], names: dict[int, str]) -> list[CommitmentRow]:
+def commitment_rows(terms: list[Term], names: dict[int, str], language: str = "en") -> list[CommitmentRow]:
     """The follow-up schedule: the commitments sealing creates (`commitments_from_terms`), each with who
     owes it and how completion is checked. Dated rows come first, in date order; undated and standing
-    rows (no contact) follow."""
+    rows (no contact) follow. The commitments are the agreement's words; dates and labels are in `language`."""
+    _ = translator(language)
     rows: list[CommitmentRow] = []
     for spec in commitments_from_terms(terms):
-        who = names.get(spec.owed_by_id, "The responsible party")
+        who = names.get(spec.owed_by_id) or _(RESPONSIBLE_PARTY)
+        check = _(spec.verification)
         if spec.kind == CommitmentKind.no_contact:
-            due = f"Standing, until {_long_date(spec.due_on)}" if spec.due_on else "Standing, indefinite"
-            rows.append(CommitmentRow(spec.term_number, spec.description, due, None, who, spec.verification))
+            if spec.due_on:
+                due = _("Standing, until %(date)s", date=long_day(spec.due_on, language=language))
+            else:
+                due = _("Standing, indefinite")
+            rows.append(CommitmentRow(spec.term_number, spec.description, due, None, who, check))
         else:
-            due = _long_date(spec.due_on) if spec.due_on else "No date set"
-            rows.append(CommitmentRow(spec.term_number, spec.description, due, spec.due_on, who, spec.verification))
+            due = long_day(spec.due_on, language=language) if spec.due_on else _("No date set")
+            rows.append(CommitmentRow(spec.term_number, spec.description, due, spec.due_on, who, check))
     dated = sorted((r for r in rows if r.due_date), key=lambda r: (r.due_date, r.term_number))
     return dated + [r for r in rows if r.due_date is None]
 
 
-def _evidence(signature: Signature) -> str:
+def _method_label(method: str, _: Translate) -> str:
+    return _(METHOD_LABELS[method]) if method in METHOD_LABELS else method.replace("_", " ")
+
+
+def _evidence(signature: Signature, _: Translate) -> str:
     if signature.ip_address or signature.user_agent:
-        return "Recorded with device details, kept by the program"
-    return "No device details recorded"
+        return _("Recorded with device details, kept by the program")
+    return _("No device details recorded")
 
 
-def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -> AgreementView:
-    """What the PDF of this version shows: display names only, times in the program's time zone."""
+def agreement_view(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> AgreementView:
+    """What the PDF of this version shows: display names only, times in the program's time zone, the
+    fixed wording in `language` (the terms as written)."""
+    _ = translator(language)
     program = session.get(Program, case.program_id)
     tz = ZoneInfo(program.timezone if program else "UTC")
     people = {p.id: p for p in session.exec(select(Participant).where(Participant.case_id == case.id)).all()}
@@ -218,12 +235,12 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -
 
     involved = {t.owed_by for t in terms} | {s.participant_id for s in signatures if s.participant_id}
     parties = [
-        PartyLine(p.display_name, _role_label(p.role))
+        PartyLine(p.display_name, _role_label(p.role, _))
         for p in sorted(people.values(), key=lambda p: (p.role != ParticipantRole.survivor, p.id))
         if p.role in (ParticipantRole.survivor, ParticipantRole.responsible_party) or p.id in involved
     ]
     parties += [
-        PartyLine(users.get(s.user_id, "Facilitator"), _role_label(s.signer_role))
+        PartyLine(users.get(s.user_id) or _(FACILITATOR), _role_label(s.signer_role, _))
         for s in signatures
         if s.user_id is not None
     ]
@@ -236,15 +253,17 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -
         blocks.append(
             SignatureBlock(
                 order=order,
-                role=_role_label(signature.signer_role),
+                role=_role_label(signature.signer_role, _),
                 signer=signer,
                 typed_name=signature.typed_name,
-                signed_at=_local(signature.signed_at, tz),
+                signed_at=_local(signature.signed_at, tz, language),
                 signed_at_utc=signature.signed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                method=METHOD_LABELS.get(signature.method, signature.method.replace("_", " ")),
+                method=_(METHOD_LABELS[signature.method])
+                if signature.method in METHOD_LABELS
+                else signature.method.replace("_", " "),
                 recorded_by=users.get(signature.recorded_by_id) if in_person_for_party else None,
                 bound_to_text=signature.text_sha256 == version.text_sha256,
-                evidence=_evidence(signature),
+                evidence=_evidence(signature, _),
             )
         )
 
@@ -256,9 +275,9 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -
     acceptances = [
         AcceptanceLine(
             names.get(r.participant_id, ""),
-            _role_label(people[r.participant_id].role) if r.participant_id in people else "",
-            _local(r.created_at, tz),
-            "in the portal" if r.via == "portal" else "with a facilitator",
+            _role_label(people[r.participant_id].role, _) if r.participant_id in people else "",
+            _local(r.created_at, tz, language),
+            _("in the portal") if r.via == "portal" else _("with a facilitator"),
         )
         for r in reviews
         if r.text_sha256 == version.text_sha256
@@ -268,7 +287,7 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -
     sealed = version.sealed_at or version.created_at
     term_data = []
     for term, stored in zip(terms, version.terms, strict=True):
-        who = names.get(term.owed_by, "The responsible party")
+        who = names.get(term.owed_by, RESPONSIBLE_PARTY)  # the terms are shown as written, in English
         term_data.append(stored | {"owed_by_name": who, "sentence": term_sentence(term, who)})
     return AgreementView(
         program_name=program.name if program else "",
@@ -279,14 +298,16 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion) -
         change_note=version.change_note,
         text_sha256=version.text_sha256,
         canonical_text=version.canonical_text,
-        sealed_at=_local(sealed, tz),
+        sealed_at=_local(sealed, tz, language),
         sealed_at_utc=sealed.astimezone(UTC),
         parties=parties,
         terms=[d["sentence"] for d in term_data],
         term_data=term_data,
-        commitments=commitment_rows(terms, names),
+        commitments=commitment_rows(terms, names, language),
         signatures=blocks,
         acceptances=acceptances,
+        language=language,
+        intent_statement_translated=_(INTENT_STATEMENT),
     )
 
 
@@ -339,7 +360,7 @@ def agreement_json(view: AgreementView) -> bytes:
 
 def agreement_html(view: AgreementView) -> str:
     """The agreement as HTML, from templates/agreements/pdf.html (links resolve under app/static)."""
-    return _env.get_template(TEMPLATE).render(a=view)
+    return _env.get_template(TEMPLATE).render(a=view, lang=view.language)
 
 
 def html_to_pdf(html: str, *, attachment: bytes | None = None, created: datetime | None = None) -> bytes:
@@ -372,11 +393,17 @@ def html_to_pdf(html: str, *, attachment: bytes | None = None, created: datetime
         raise PdfResourceRefused(str(exc)) from exc.__cause__
 
 
-def render_view_pdf(view: AgreementView) -> bytes:
-    """The PDF of an agreement view, with its JSON attached."""
-    return html_to_pdf(agreement_html(view), attachment=agreement_json(view), created=view.sealed_at_utc)
+def render_view_pdf(view: AgreementView, *, record: AgreementView | None = None) -> bytes:
+    """The PDF of an agreement view, with the JSON of the record (English) view attached."""
+    attachment = agreement_json(record or view)
+    return html_to_pdf(agreement_html(view), attachment=attachment, created=view.sealed_at_utc)
 
 
-def render_agreement_pdf(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
-    """The sealed version as PDF/A-3b with its machine-readable JSON attached."""
-    return render_view_pdf(agreement_view(session, case=case, version=version))
+def render_agreement_pdf(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
+    """The sealed version as PDF/A-3b with its machine-readable JSON attached, the fixed wording in `language`.
+
+    Every language's copy attaches the same JSON (the English record), so the machine-readable
+    agreement does not depend on whose copy it is."""
+    record = agreement_view(session, case=case, version=version)
+    view = record if language == "en" else agreement_view(session, case=case, version=version, language=language)
+    return render_view_pdf(view, record=record)

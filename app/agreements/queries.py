@@ -9,7 +9,7 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
-from app.agreements import service
+from app.agreements import service, storage
 from app.agreements.models import (
     Agreement,
     AgreementDocument,
@@ -51,6 +51,7 @@ class DocumentInfo:
     sha256: str
     size_bytes: int
     created_at: datetime
+    translations: tuple[str, ...] = ()  # the languages of the participants' copies, beside the English record
 
 
 @dataclass(frozen=True)
@@ -157,13 +158,20 @@ def conference_held(session: Session, *, case: Case) -> bool:
 
 
 def document_info(session: Session, *, version: AgreementVersion) -> DocumentInfo | None:
-    """The stored PDF's hash, size and time, or None before the version is sealed."""
-    row = session.exec(
-        select(AgreementDocument.sha256, AgreementDocument.size_bytes, AgreementDocument.created_at).where(
-            AgreementDocument.version_id == version.id
-        )
-    ).first()
-    return DocumentInfo(*row) if row else None
+    """The stored record PDF's hash, size and time, and the languages of its copies; None before sealing."""
+    rows = session.exec(
+        select(
+            AgreementDocument.language,
+            AgreementDocument.sha256,
+            AgreementDocument.size_bytes,
+            AgreementDocument.created_at,
+        ).where(AgreementDocument.version_id == version.id)
+    ).all()
+    record = next((row for row in rows if row[0] == storage.RECORD_LANGUAGE), None)
+    if record is None:
+        return None
+    translations = tuple(sorted(row[0] for row in rows if row[0] != storage.RECORD_LANGUAGE))
+    return DocumentInfo(*record[1:], translations=translations)
 
 
 def version_view(session: Session, *, case: Case, version: AgreementVersion) -> VersionView:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from app.agreements.models import ReviewDecision, VersionStatus
 from app.errors import Condition
+from app.i18n import N_
 
 # Which status a version may move to from each status. Sealed versions move only to superseded,
 # and only when a sealed amendment replaces them; nothing else ever changes a sealed version.
@@ -30,7 +31,7 @@ EDITABLE = frozenset(
     }
 )
 
-INTENT_STATEMENT = "I have read this agreement and I sign it of my own free will."
+INTENT_STATEMENT = N_("I have read this agreement and I sign it of my own free will.")
 
 
 def can_move(current: VersionStatus, target: VersionStatus) -> bool:

@@ -36,6 +36,7 @@ from app.conferences.models import Case, CaseSession, Participant, ParticipantRo
 from app.conferences.service import require_case_writer
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
+from app.i18n import language_for
 from app.notifications.service import notify_case_facilitators
 
 FACILITATOR_SIGNER = "facilitator"
@@ -523,6 +524,12 @@ def decline_to_sign(
     return decline
 
 
+def participant_languages(session: Session, *, case: Case) -> set[str]:
+    """The languages Mend speaks to the case's participants (their preferred ones where there is a catalog)."""
+    preferred = session.exec(select(Participant.preferred_language).where(Participant.case_id == case.id)).all()
+    return {language_for(language) for language in preferred}
+
+
 def seal_version(session: Session, *, actor: Actor, case: Case, version: AgreementVersion) -> None:
     """Seal: immutable from now on, its PDF rendered once and stored with its hash, all in this transaction."""
     from app.agreements.pdf import render_agreement_pdf  # WeasyPrint is heavy: load it only to seal
@@ -537,6 +544,12 @@ def seal_version(session: Session, *, actor: Actor, case: Case, version: Agreeme
     faults.pause_point("agreement.seal.after_commitments")
     pdf = render_agreement_pdf(session, case=case, version=version)
     document = storage.store_document(session, version=version, content=pdf)
+    # Each participant downloads their copy in their own language: the same terms, hash and signatures,
+    # the fixed wording translated. Rendered now, in this transaction, and stored like the record copy.
+    copies = {}
+    for language in participant_languages(session, case=case) - {storage.RECORD_LANGUAGE}:
+        content = render_agreement_pdf(session, case=case, version=version, language=language)
+        copies[language] = storage.store_document(session, version=version, content=content, language=language).sha256
     if version.amends_version_id is not None:
         previous = session.get(AgreementVersion, version.amends_version_id)
         if previous is not None and previous.status == VersionStatus.sealed:
@@ -548,7 +561,12 @@ def seal_version(session: Session, *, actor: Actor, case: Case, version: Agreeme
         entity_type="agreement_version",
         entity_id=version.id,
         case_id=case.id,
-        detail={"sha256": version.text_sha256, "pdf_sha256": document.sha256, "bytes": document.size_bytes},
+        detail={
+            "sha256": version.text_sha256,
+            "pdf_sha256": document.sha256,
+            "bytes": document.size_bytes,
+            **({"translated_pdf_sha256": copies} if copies else {}),
+        },
     )
     faults.pause_point("agreement.seal.after_pdf_stored")  # everything written, nothing committed yet
     faults.pause_after_commit(session, "agreement.seal.after_commit")  # committed, no response sent yet

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from app.actor import Actor
 from app.agreements import queries, service
-from app.agreements.api import pdf_response
+from app.agreements.api import PdfLanguage, pdf_response
 from app.agreements.commitment_rules import STATUS_LABELS as COMMITMENT_STATUS_LABELS
 from app.agreements.commitment_timeline import case_timeline
 from app.agreements.dependencies import (
@@ -296,9 +296,11 @@ def decline_to_sign(
 
 
 @router.get(ONE + "/pdf")
-def download_pdf(case: VisibleCase, version: ReadableVersion, session: SessionDep, actor: ActorDep) -> Response:
-    """The sealed version's PDF, as stored when it was sealed."""
-    response = pdf_response(session, case=case, version=version)
+def download_pdf(
+    case: VisibleCase, version: ReadableVersion, session: SessionDep, actor: ActorDep, language: PdfLanguage = "en"
+) -> Response:
+    """The sealed version's PDF in a language it was stored in, as stored when it was sealed."""
+    response = pdf_response(session, case=case, version=version, language=language)
     record_case_read(session, actor=actor, case=case, what="agreement.pdf")
     return response
 

@@ -14,7 +14,7 @@ tell which session a reminder is about (``stale_reminder``).
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ from app.conferences.models import (
 from app.config import PROJECT_ROOT, get_settings
 from app.db import utcnow
 from app.errors import NotFound
+from app.i18n import install as install_i18n
+from app.i18n import language_for, use_language, weekday_date
 from app.notifications.models import DeliveryStatus, Notification
 from app.programs.models import Program
 from app.safety.models import ContactPreference, SessionMode
@@ -56,53 +58,20 @@ _CHANGES = {
 }
 
 ATTACHMENT_FILENAME = "invitation.ics"
-LANGUAGES = ("en", "es")  # participant templates exist in these; anything else falls back to English
 _KEY = re.compile(r"^session:(\d+):seq:(\d+):")
 _SUBJECT_MAX = 200  # Notification.subject
 
-_email = Environment(
-    loader=FileSystemLoader(Path(PROJECT_ROOT) / "templates" / "email"),
-    autoescape=False,  # noqa: S701 -- plain-text email and iCalendar, never HTML
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+# One template per message, rendered in the recipient's language (app/i18n.py): a participant's
+# preferred language, English for staff users.
+_email = install_i18n(
+    Environment(
+        loader=FileSystemLoader(Path(PROJECT_ROOT) / "templates" / "email"),
+        autoescape=False,  # noqa: S701 -- plain-text email and iCalendar, never HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 )
-
-_WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-}
-
 
 # --- the pieces each message is made of ------------------------------------------------------
 
@@ -114,22 +83,21 @@ class _Rendered:
 
 
 def render_email(name: str, language: str, context: dict[str, Any]) -> _Rendered:
-    """A template's `subject` (set at its top) and its body, both as plain text."""
-    module = _email.get_template(f"{name}.{language}.txt").make_module(context)
+    """A template's `subject` (set at its top) and its body, both as plain text, in `language`."""
+    with use_language(language):
+        module = _email.get_template(f"{name}.txt").make_module(context | {"lang": language_for(language)})
     subject = " ".join(str(getattr(module, "subject", "")).split())[:_SUBJECT_MAX]
     return _Rendered(subject=subject, body=str(module).strip() + "\n")
 
 
 def email_language(participant: Participant) -> str:
-    primary = (participant.preferred_language or "en").split("-")[0].split("_")[0].lower()
-    return primary if primary in LANGUAGES else "en"
+    """The language of a participant's messages: their preferred one where Mend has it, else English."""
+    return language_for(participant.preferred_language)
 
 
-def email_day(moment: datetime, language: str) -> str:
-    names, months = _WEEKDAYS[language], _MONTHS[language]
-    if language == "es":
-        return f"{names[moment.weekday()]} {moment.day} de {months[moment.month - 1]} de {moment.year}"
-    return f"{names[moment.weekday()]} {moment.day} {months[moment.month - 1]} {moment.year}"
+def email_day(moment: date, language: str) -> str:
+    """A day as messages write it, weekday first: Monday 7 December 2026, lunes 7 de diciembre de 2026."""
+    return weekday_date(moment, language=language)
 
 
 def _span(arrives_at: datetime, leaves_at: datetime, tz: str, language: str) -> dict[str, Any]:
@@ -190,7 +158,7 @@ def _participant_context(
 
 
 def _words(language: str) -> Any:
-    return _email.get_template(f"_words.{language}.txt").module
+    return _email.get_template("_words.txt").make_module({"lang": language})
 
 
 def _organizer() -> icalendar.vCalAddress:
@@ -210,6 +178,7 @@ def _calendar(
     location: str,
     description: str,
     attendee: tuple[str, str] | None,
+    language: str = "en",
 ) -> bytes:
     cancelled = case_session.status == SessionStatus.cancelled
     method = method or ("CANCEL" if cancelled else "REQUEST")
@@ -223,10 +192,10 @@ def _calendar(
     event.add("dtstamp", utcnow())
     event.add("dtstart", dtstart)
     event.add("dtend", dtend)
-    event.add("summary", summary)
+    event.add("summary", summary, parameters={"LANGUAGE": language})
     if location:
-        event.add("location", location)
-    event.add("description", description)
+        event.add("location", location, parameters={"LANGUAGE": language})
+    event.add("description", description, parameters={"LANGUAGE": language})
     status = {"CANCEL": "CANCELLED"}.get(method) or (
         "TENTATIVE" if case_session.status == SessionStatus.on_hold else "CONFIRMED"
     )
@@ -270,17 +239,22 @@ def ics_for(
         program=program,
         language=language,
     )
-    words = _words(language)
     pref = _preference(session, participant.id)  # type: ignore[arg-type]
+    with use_language(language):
+        words = _words(language)
+        summary = " ".join(str(words.summary(context["kind"], context["discreet"])).split())
+        location = " ".join(str(words.place(context)).split())
+        description = _email.get_template("_details.txt").render(context | {"lang": language}).strip()
     return _calendar(
         case_session,
         method=method,
         dtstart=attendee.arrives_at,
         dtend=attendee.leaves_at,
-        summary=" ".join(str(words.summary(context["kind"], context["discreet"])).split()),
-        location=" ".join(str(words.place(context)).split()),
-        description=_email.get_template(f"_details.{language}.txt").render(context).strip(),
+        summary=summary,
+        location=location,
+        description=description,
         attendee=(participant.display_name, pref.email) if pref is not None and pref.email else None,
+        language=language,
     )
 
 
@@ -337,7 +311,7 @@ def ics_for_facilitator(
         dtend=context["last"],
         summary=f"{str(case_session.kind).replace('_', '-').capitalize()} session, case {context['reference']}",
         location=location,
-        description=_email.get_template("_facilitator_details.en.txt").render(context).strip(),
+        description=_email.get_template("_facilitator_details.txt").render(context | {"lang": "en"}).strip(),
         attendee=(user.full_name, user.email) if user is not None else None,
     )
 

@@ -6,6 +6,7 @@ from sqlmodel import Field, SQLModel
 
 from app.crypto import EncryptedJSON, EncryptedText
 from app.db import UTCDateTime, utcnow
+from app.i18n import N_
 
 
 class HarmType(StrEnum):
@@ -196,13 +197,13 @@ class ClosureReason(StrEnum):
 
 
 CLOSURE_REASONS: dict[ClosureReason, str] = {
-    ClosureReason.not_suitable: "Not suitable for a restorative process",
-    ClosureReason.participant_withdrew: "A participant withdrew",
-    ClosureReason.safety: "Unresolved: the survivor's safety",
-    ClosureReason.non_compliance: "Unresolved: commitments were not met",
-    ClosureReason.no_contact_breached: "Unresolved: the no-contact commitment was broken",
-    ClosureReason.unreachable: "Unresolved: the responsible party cannot be reached",
-    ClosureReason.other: "Unresolved: another reason (explained in the note)",
+    ClosureReason.not_suitable: N_("Not suitable for a restorative process"),
+    ClosureReason.participant_withdrew: N_("A participant withdrew"),
+    ClosureReason.safety: N_("Unresolved: the survivor's safety"),
+    ClosureReason.non_compliance: N_("Unresolved: commitments were not met"),
+    ClosureReason.no_contact_breached: N_("Unresolved: the no-contact commitment was broken"),
+    ClosureReason.unreachable: N_("Unresolved: the responsible party cannot be reached"),
+    ClosureReason.other: N_("Unresolved: another reason (explained in the note)"),
 }
 
 

@@ -43,6 +43,7 @@ from app.conferences.invitations import stale_reminder
 from app.conferences.models import Participant
 from app.config import get_settings
 from app.db import utcnow
+from app.i18n import language_for
 from app.notifications.models import DeliveryStatus, Notification
 from app.programs.models import Program
 from app.safety.models import ContactPreference
@@ -183,7 +184,9 @@ def decide(session: Session, notification: Notification, *, now: datetime) -> Se
     allowed, reason = may_contact(pref, OutboundChannel.email, local.time())
     if not allowed or pref is None or not pref.email:
         return Skip(reason)
-    return Send(pref.email, subject_for(pref, notification.subject))
+    return Send(
+        pref.email, subject_for(pref, notification.subject, language=language_for(participant.preferred_language))
+    )
 
 
 def _end_of_quiet_hours(pref: ContactPreference, local: datetime) -> datetime:

@@ -14,6 +14,7 @@ from app.agreements.models import AgreementDocument, AgreementVersion, Review, S
 from app.audit.service import record_event
 from app.conferences.models import Case, Participant
 from app.errors import NotFound
+from app.i18n import language_for
 from app.portal.agreement_queries import OwnVersion, own_sealed_version, own_version
 from app.portal.agreement_schemas import PortalAgreementInput, PortalDecline, PortalReview, PortalSign
 from app.portal.service import _require_own as require_own  # one rule for what a portal actor may reach
@@ -77,10 +78,13 @@ def decline_own_agreement(
 def download_own_agreement(
     session: Session, *, actor: Actor, participant: Participant
 ) -> tuple[Case, AgreementVersion, AgreementDocument]:
-    """The stored PDF of the person's sealed agreement, exactly as sealed; who downloaded it is recorded."""
+    """The stored PDF of the person's sealed agreement in their language (the English record copy where
+    none was stored in it), exactly as sealed; who downloaded it is recorded."""
     require_own(actor, participant)
     own = own_sealed_version(session, participant=participant)
-    document = storage.load_document(session, version=own.version)
+    document = storage.load_document(
+        session, version=own.version, language=language_for(participant.preferred_language)
+    )
     if document is None:
         raise NotFound("There is no signed copy to download.")
     record_event(
@@ -90,6 +94,6 @@ def download_own_agreement(
         entity_type="agreement_version",
         entity_id=own.version.id,
         case_id=own.case.id,
-        detail={"participant_id": participant.id, "pdf_sha256": document.sha256},
+        detail={"participant_id": participant.id, "pdf_sha256": document.sha256, "language": document.language},
     )
     return own.case, own.version, document

@@ -10,27 +10,28 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.conferences.rules import CaseFacts, Journey, Step
+from app.i18n import N_
 from app.portal.models import PortalLink
 from app.safety.models import ConsentScope
 from app.safety.rules import PARTICIPATION_SCOPES, consent_state
 
-PREPARING = "Your facilitator is getting ready. Nothing will be scheduled without your OK."
-READY = (
+PREPARING = N_("Your facilitator is getting ready. Nothing will be planned without your OK.")
+READY = N_(
     "Getting ready is done. Your facilitator will talk with you about a date. Nothing will be scheduled without "
     "your OK."
 )
-STOPPED = "You said stop. The process is paused. Nothing will happen unless you say yes again."
-NEXT_CHOICES = "Next: read the information sheet. Then tell us your choices."
-NEXT_MEET = "Next: your facilitator will contact you to meet and talk."
-NEXT_DATE = "Next: your facilitator will contact you about a date."
-NEXT_AGAIN = "If you change your mind, you can say yes again on the page Your choices."
+STOPPED = N_("You said stop. The process is paused. Nothing will happen unless you say yes again.")
+NEXT_CHOICES = N_("Next: read the information sheet. Then tell us your choices.")
+NEXT_MEET = N_("Next: your facilitator will contact you to meet and talk.")
+NEXT_DATE = N_("Next: your facilitator will contact you about a date.")
+NEXT_AGAIN = N_("If you change your mind, you can say yes again on the page Your choices.")
 
 # The four steps the portal shows, and which journey stages fall in each.
 PORTAL_STEPS: tuple[tuple[str, str], ...] = (
-    ("Getting ready", "You meet your facilitator on your own."),
-    ("The meeting", "If you both say yes, you meet and talk, with a facilitator."),
-    ("The agreement", "You may agree on what will be done to repair the harm."),
-    ("Follow-up", "We check that the agreement is kept."),
+    (N_("Getting ready"), N_("You meet your facilitator on your own.")),
+    (N_("The meeting"), N_("If you both say yes, you meet and talk, with a facilitator.")),
+    (N_("The agreement"), N_("You may agree on what will be done to repair the harm.")),
+    (N_("Follow-up"), N_("We check that the agreement is kept.")),
 )
 _STEP_OF_STAGE = {
     Step.referral: 0,

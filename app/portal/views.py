@@ -190,7 +190,6 @@ def _page(
         template,
         {
             "lang": language,
-            "_": translator(language),
             "date": partial(long_date, language=language, timezone=timezone),
             "portal": portal,
             "exit_url": neutral_site(exit_url),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
 
+from app.i18n import N_, translator
 from app.safety.models import ConsentScope, ContactChannel, ContactPreference, RiskLevel
 
 
@@ -224,7 +225,7 @@ def may_contact(
     return True, "Allowed by this person's contact preferences."
 
 
-NEUTRAL_SUBJECT = "A message about your appointment"
+NEUTRAL_SUBJECT = N_("A message about your appointment")
 
 
 def needs_discretion(pref: ContactPreference | None) -> bool:
@@ -232,8 +233,8 @@ def needs_discretion(pref: ContactPreference | None) -> bool:
     return pref is None or pref.discreet or pref.others_may_see_messages
 
 
-def subject_for(pref: ContactPreference | None, plain_subject: str) -> str:
-    """The subject line to send: the plain one, or a neutral one when discretion is needed."""
+def subject_for(pref: ContactPreference | None, plain_subject: str, *, language: str = "en") -> str:
+    """The subject line to send: the plain one, or a neutral one in the person's language for discretion."""
     if needs_discretion(pref):
-        return NEUTRAL_SUBJECT
+        return translator(language)(NEUTRAL_SUBJECT)
     return plain_subject

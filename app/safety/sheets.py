@@ -32,8 +32,8 @@ def load_sheet(version: str, language: str) -> InformationSheet | None:
 
 
 def sheet_for(language: str, version: str = CURRENT_VERSION) -> InformationSheet:
-    """The sheet in the person's language, or in English when there is no translation yet."""
-    base = language.split("-")[0]
+    """The sheet in the person's language (es, es-MX, es_MX), or in English when there is no translation yet."""
+    base = language.replace("_", "-").split("-")[0].lower()
     sheet = load_sheet(version, base) or load_sheet(version, FALLBACK_LANGUAGE)
     if sheet is None:
         raise LookupError(f"information sheet {version} is missing")

@@ -23,7 +23,7 @@ STUB_PDF = b"%PDF-1.7 stand-in for monitoring tests"
 
 
 def stub_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf, "render_agreement_pdf", lambda session, *, case, version: STUB_PDF)
+    monkeypatch.setattr(pdf, "render_agreement_pdf", lambda session, *, case, version, language="en": STUB_PDF)
 
 
 @dataclass

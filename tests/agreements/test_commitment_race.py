@@ -37,7 +37,7 @@ def scratch_engine(tmp_path: Path) -> Iterator:
 
 
 def test_two_payments_at_once_cannot_overpay_or_lose_one(scratch_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(pdf, "render_agreement_pdf", lambda session, *, case, version: STUB_PDF)
+    monkeypatch.setattr(pdf, "render_agreement_pdf", lambda session, *, case, version, language="en": STUB_PDF)
     with Session(scratch_engine, expire_on_commit=False) as setup:
         program = make_program(setup, "Race Program")
         facilitator = make_user(setup, program, UserRole.facilitator, "Fran Race")

@@ -109,7 +109,7 @@ def test_a_seal_that_fails_to_render_creates_no_commitments(
         db, actor, held, save_draft(db, actor=actor, case=held.case, terms=terms_for(held), based_on=None)
     )
 
-    def crash(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
+    def crash(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(pdf, "render_agreement_pdf", crash)

@@ -566,8 +566,10 @@ def test_the_follow_up_report_downloads_as_an_attachment_that_is_not_cached(
 ) -> None:
     asked = []
     report = types.ModuleType("app.agreements.followup_pdf")
-    report.render_followup_pdf = lambda session, *, actor, case: asked.append(case.id) or b"%PDF-1.7 follow-up"  # type: ignore[attr-defined]
-    report.followup_filename = lambda case: f"follow-up-{case.reference}.pdf"  # type: ignore[attr-defined]
+    report.render_followup_pdf = lambda session, *, actor, case, language="en": (
+        asked.append(case.id) or b"%PDF-1.7 follow-up"
+    )  # type: ignore[attr-defined]
+    report.followup_filename = lambda case, language="en": f"follow-up-{case.reference}.pdf"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "app.agreements.followup_pdf", report)
     response = as_staff.get(case_url(sealed, "/commitments/report.pdf"))
     assert response.status_code == 200 and response.content == b"%PDF-1.7 follow-up"

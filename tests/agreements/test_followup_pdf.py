@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.agreements.commitment_schemas import ClosureCreate, ProgressCreate, WaiverCreate
@@ -190,3 +191,30 @@ def test_the_file_name_is_safe_in_a_header(db: Session, facilitator: User) -> No
     assert followup_filename(sealed.case) == f"followup-report-{sealed.case.reference}.pdf"
     sealed.case.reference = 'A/B "x"\r\n'
     assert followup_filename(sealed.case) == "followup-report-A-B-x.pdf"
+
+
+def test_the_report_in_spanish_translates_the_fixed_wording_dates_and_amounts_not_the_records_words(
+    db: Session, facilitator: User, staff: User, tmp_path: Path
+) -> None:
+    followed = _followed(db, facilitator)
+    case, version = followed.sealed.case, followed.sealed.version
+    text = _text(tmp_path, render_followup_pdf(db, actor=actor_for(staff), case=case, language="es"))
+
+    assert f"Referencia del caso {case.reference}" in text and f"Acuerdo sellado Versión {version.number}" in text
+    assert "Situación En seguimiento" in text and "Tasa de cumplimiento Todavía no ha vencido nada" in text
+    first = _section(text, "2. Payment 1 of 2", "3. Payment 2 of 2")  # the commitments are the agreement's words
+    assert "Estado Próximo" in first and "Hecho 100,00 €" in first and "−50,00 €" in first
+    assert "2 de noviembre de 2026 Pago recibido 50,00 € RCPT-0002" in first
+    assert "Corregida por la anotación 3; no cuenta" in first
+    assert "Correction" not in text and "Status " not in text
+    assert "7,5 horas" in _section(text, "4. 40 hours", "5. No contact")
+    assert "Permanente, sin fecha de fin" in _section(text, "5. No contact", None)
+
+
+def test_staff_download_the_report_in_either_language(
+    db: Session, facilitator: User, as_facilitator: TestClient
+) -> None:
+    case = sealed_case(db, facilitator).case
+    spanish = as_facilitator.get(f"/cases/{case.id}/commitments/report.pdf?language=es")
+    assert spanish.status_code == 200 and spanish.headers["content-disposition"].endswith('-es.pdf"')
+    assert as_facilitator.get(f"/api/v1/cases/{case.id}/commitments/report.pdf?language=fr").status_code == 422

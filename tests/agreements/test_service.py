@@ -53,9 +53,9 @@ def pdf_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sealing renders the PDF: with the real renderer once it exists, with a stand-in until then."""
     real = pdf.render_agreement_pdf
 
-    def render(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
+    def render(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
         try:
-            return real(session, case=case, version=version)
+            return real(session, case=case, version=version, language=language)
         except NotImplementedError:
             return STUB_PDF
 
@@ -310,7 +310,7 @@ def test_a_seal_that_fails_to_render_leaves_the_version_unsealed_and_without_a_p
         db, actor, held, save_draft(db, actor=actor, case=held.case, terms=terms_for(held), based_on=None)
     )
 
-    def crash(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
+    def crash(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(pdf, "render_agreement_pdf", crash)

@@ -35,7 +35,7 @@ from app.conferences.preparation import record_acknowledgement, record_screening
 from app.conferences.scheduling import SessionPlan, mark_session_held, schedule_session
 from app.db import utcnow
 from app.notifications.models import Notification
-from app.portal.text import AGREEMENT_STEPS, REFUSALS, SPANISH
+from app.portal.text import AGREEMENT_STEPS, REFUSALS, translator
 from app.safety.consent import give_consent
 from app.safety.models import ConsentMethod, ConsentScope, SessionMode
 from app.safety.schemas import ContactPreferenceUpdate
@@ -134,9 +134,9 @@ def pdf_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     real = pdf.render_agreement_pdf
 
-    def render(session: Session, *, case: Case, version: AgreementVersion) -> bytes:
+    def render(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
         try:
-            return real(session, case=case, version=version)
+            return real(session, case=case, version=version, language=language)
         except NotImplementedError:
             return FAKE_PDF
 
@@ -282,7 +282,7 @@ def test_the_survivor_reads_the_exact_text_with_its_fingerprint_in_her_language(
     body = _ok(as_survivor.get(API))
     assert body["step"] == "review" and body["version"]["canonical_text"] == version.canonical_text
     assert body["version"]["text_sha256"] == version.text_sha256 and len(body["version"]["terms"]) == 2
-    assert body["message"] == SPANISH[AGREEMENT_STEPS["review"]]
+    assert body["message"] == translator("es")(AGREEMENT_STEPS["review"]) != AGREEMENT_STEPS["review"]
 
 
 def test_accepting_on_the_page_records_a_review_bound_to_the_text_shown(
@@ -553,12 +553,14 @@ def test_the_last_signature_seals_it_and_both_parties_download_the_stored_pdf(
     desk.sign()
     db.refresh(version)
     assert version.status == VersionStatus.sealed
-    stored = db.exec(select(AgreementDocument)).one()
+    # The survivor reads Spanish: besides the English record copy, sealing stored one for her.
+    stored = {document.language: document for document in db.exec(select(AgreementDocument)).all()}
+    assert set(stored) == {"en", "es"}
     page = as_survivor.get(PAGE).text
     assert "Firmado por todos" in page and 'href="/portal/agreement/pdf"' in page
-    for client, path in ((as_survivor, f"{PAGE}/pdf"), (as_responsible, f"{API}/pdf")):
+    for client, path, language in ((as_survivor, f"{PAGE}/pdf", "es"), (as_responsible, f"{API}/pdf", "en")):
         download = client.get(path)
-        assert download.status_code == 200 and download.content == stored.content
+        assert download.status_code == 200 and download.content == stored[language].content
         assert download.content.startswith(b"%PDF")
         assert download.headers["content-type"] == "application/pdf"
         assert download.headers["content-disposition"] == 'attachment; filename="agreement-HRP-7-version-1.pdf"'
@@ -615,5 +617,6 @@ def test_a_malformed_hash_is_malformed_input(as_survivor: TestClient, desk: Desk
 
 
 def test_every_agreement_message_has_its_spanish_translation() -> None:
+    spanish = translator("es")
     for english in [*AGREEMENT_STEPS.values(), *REFUSALS.values(), INTENT_STATEMENT]:
-        assert SPANISH.get(english, english) != english, english
+        assert spanish(english) != english, english

@@ -274,7 +274,7 @@ def test_home_says_where_the_person_is_in_plain_words(
 ) -> None:
     page = portal_client_for(responsible).get("/portal").text
     assert "Hello, Dan." in page
-    assert "Your facilitator is getting ready. Nothing will be scheduled without your OK." in page
+    assert "Your facilitator is getting ready. Nothing will be planned without your OK." in page
     assert 'href="/portal/information"' in page and 'href="/portal/consent"' in page
 
 

@@ -1,0 +1,172 @@
+"""Translations: Babel catalogs for English and Spanish, gettext for Python and for Jinja2 templates.
+
+The catalogs are the .po files under app/locale, compiled in memory at start-up, so there is no
+build step and no compiled .mo file that can go stale beside its source. `make messages` extracts
+every marked string (babel.cfg) and updates both catalogs; tests/i18n/test_catalogs.py fails when a
+string has no Spanish translation.
+
+The language of one render is explicit: templates read the `lang` variable of their context (and,
+without it, the language set with `use_language`), Python code asks `translator(language)`. English is
+the source language: an English msgid is shown as it is. Messages take `%(name)s` placeholders, the
+form Jinja2's newstyle gettext and Babel's python-format check use.
+"""
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from app.config import PROJECT_ROOT
+
+LOCALE_DIR = PROJECT_ROOT / "app" / "locale"
+DEFAULT_LANGUAGE = "en"
+LANGUAGES: tuple[str, ...] = ("en", "es")
+DOMAIN = "messages"
+
+# A date written out as people read it: 21 November 2026, 21 de noviembre de 2026.
+_LONG_DATE = {"en": "d MMMM y", "es": "d 'de' MMMM 'de' y"}
+# With the weekday, for invitations and reminders: Monday 7 December 2026, lunes 7 de diciembre de 2026.
+_DAY_DATE = {"en": "EEEE d MMMM y", "es": "EEEE d 'de' MMMM 'de' y"}
+# The Babel locale for formatting numbers and money: British English writes 1,234.50; Spain 1234,50.
+_FORMAT_LOCALE = {"en": "en_GB", "es": "es_ES"}
+
+_current_language: ContextVar[str] = ContextVar("mend_language", default=DEFAULT_LANGUAGE)
+
+Translate = Callable[..., str]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel extracts by default
+    """Mark a string for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+def language_for(preferred: str | None) -> str:
+    """The language Mend speaks to a person: theirs when there is a catalog for it, else English."""
+    base = (preferred or "").replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalog for `language` (fuzzy entries left out, so they fall back to English)."""
+    language = language_for(language)
+    with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def load_catalogs() -> None:
+    """Compile every catalog now (at start-up), so a broken .po file stops the app rather than a page."""
+    for language in LANGUAGES:
+        translations(language)
+
+
+def gettext(message: str, language: str | None = None) -> str:
+    """`message` in `language` (by default the language set with `use_language`)."""
+    return translations(language or _current_language.get()).ugettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int, language: str | None = None) -> str:
+    """The singular or plural form for `n`, in `language`."""
+    return translations(language or _current_language.get()).ungettext(singular, plural, n)
+
+
+def translator(language: str) -> Translate:
+    """`_("Hello, %(name)s.", name=value)`: the text in `language`, with the values filled in."""
+    catalog = translations(language)
+
+    def translate(message: str, **values: Any) -> str:
+        translated = catalog.ugettext(message)
+        return translated % values if values else translated
+
+    return translate
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[None]:
+    """Render in `language` inside the block: templates without a `lang` variable use it."""
+    token = _current_language.set(language_for(language))
+    try:
+        yield
+    finally:
+        _current_language.reset(token)
+
+
+def current_language() -> str:
+    """The language set with `use_language` (English outside any)."""
+    return _current_language.get()
+
+
+@pass_context
+def _template_gettext(context: Context, message: str) -> str:
+    return gettext(message, context.get("lang") or _current_language.get())
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return ngettext(singular, plural, n, context.get("lang") or _current_language.get())
+
+
+def install(env: Environment) -> Environment:
+    """Add Jinja2's i18n extension (newstyle gettext: `_()` and `{% trans %}` escape and fill in values)."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["long_date"] = _long_date_filter
+    return env
+
+
+@pass_context
+def _long_date_filter(context: Context, value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    language = context.get("lang") or _current_language.get()
+    if isinstance(value, datetime):
+        return long_date(value, language=language, timezone=context.get("tz") or "UTC")
+    return long_day(value, language=language)
+
+
+def long_date(value: datetime, *, language: str, timezone: str = "UTC") -> str:
+    """A moment's date in the person's language and the program's time zone: 21 November 2026."""
+    return long_day(value.astimezone(ZoneInfo(timezone)).date(), language=language)
+
+
+def long_day(value: date, *, language: str) -> str:
+    """A calendar date written out in the person's language: 21 de noviembre de 2026."""
+    language = language_for(language)
+    return babel_format_date(value, _LONG_DATE[language], locale=language)
+
+
+def weekday_date(value: date, *, language: str) -> str:
+    """A date with its weekday, in the person's language: Monday 7 December 2026."""
+    language = language_for(language)
+    return babel_format_date(value, _DAY_DATE[language], locale=language)
+
+
+def money(cents: int, currency: str, *, language: str) -> str:
+    """An amount of money as people in `language` write it: £1,234.50, 1234,50 €."""
+    amount = Decimal(cents) / 100
+    locale = _FORMAT_LOCALE[language_for(language)]
+    if len(currency) == 3 and currency.isalpha():
+        return format_currency(amount, currency.upper(), locale=locale)
+    return f"{format_decimal(amount, format='#,##0.00', locale=locale)} {currency}".strip()
+
+
+def number(value: Decimal | int, *, language: str) -> str:
+    """A number as people in `language` write it (1.5 or 1,5), without trailing zeros."""
+    return format_decimal(value, locale=_FORMAT_LOCALE[language_for(language)])
