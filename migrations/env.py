@@ -37,19 +37,38 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    """Run the migrations. On SQLite, batch mode rebuilds a table by copy, drop and rename; with foreign
+    keys enforced, dropping a table that other rows point at fails (so would any upgrade of a populated
+    database), so enforcement is off while migrating and the result is checked before it is back on."""
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # On the driver connection: the pragma is ignored inside a transaction, and SQLAlchemy's
+        # first statement would begin one (app/db.py emits BEGIN itself).
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"Migration left rows whose foreign keys point nowhere: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.rollback()  # end the check's transaction, if one is open, so the pragma applies
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
         return
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = make_engine(url)
     with engine.connect() as connection:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
     engine.dispose()
 
 

@@ -21,7 +21,7 @@ def alembic_config() -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    with engine.connect() as connection:  # migrations/env.py runs and commits its own transaction
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

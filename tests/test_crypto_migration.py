@@ -28,7 +28,7 @@ from tests.support import alembic_config, migrate
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

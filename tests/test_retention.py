@@ -44,6 +44,7 @@ from app.conferences.models import (
     Screening,
     ScreeningOutcome,
 )
+from app.crypto import EncryptedJSON, EncryptedText, get_keyring
 from app.db import utcnow
 from app.errors import Conflict
 from app.notifications.models import Notification
@@ -228,10 +229,19 @@ def held_commitments(db: Session, case: Case):  # type: ignore[no-untyped-def]
 
 
 def marker_hits(db: Session, marker: str) -> dict[str, int]:
-    """Every text and JSON column of every table that still holds the marker, read with raw SQL."""
+    """Every text and JSON column of every table that still holds the marker, read with raw SQL
+    (encrypted columns are read raw and decrypted here, outside the ORM)."""
     hits: dict[str, int] = {}
+    keyring = get_keyring()
     for table in SQLModel.metadata.sorted_tables:
         for column in table.columns:
+            if isinstance(column.type, EncryptedText | EncryptedJSON):
+                stored = db.execute(sa.select(sa.type_coerce(column, sa.Text)).where(column.is_not(None))).scalars()
+                name = f"{table.name}.{column.name}"
+                count = sum(marker in keyring.decrypt(value, column=name) for value in stored)
+                if count:
+                    hits[name] = count
+                continue
             kind = column.type.impl if isinstance(column.type, sa.types.TypeDecorator) else column.type
             if not isinstance(kind, sa.String | sa.JSON):
                 continue
