@@ -96,6 +96,7 @@ def _env(database_url: str, **settings: str) -> dict[str, str]:
     return base | {
         "MEND_ENV": "test",
         "MEND_SECRET_KEY": os.environ["MEND_SECRET_KEY"],  # tests/conftest.py's, so our CSRF tokens hold
+        "MEND_ENCRYPTION_KEYS": os.environ["MEND_ENCRYPTION_KEYS"],  # and its keyring, so both read the data
         "MEND_DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
         **{f"MEND_{name.upper()}": value for name, value in settings.items()},
