@@ -31,6 +31,7 @@ from app.crypto import RedactCiphertext
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
 from app.i18n import load_catalogs
+from app.openapi import install_openapi
 from app.portal import agreement_api as portal_agreement_api
 from app.portal import agreement_views as portal_agreement_views
 from app.portal import api as portal_api
@@ -122,6 +123,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     _install_middleware(app, https=settings.public_base_url.startswith("https://"))
     _install_error_handlers(app)
+    install_openapi(app)
     return app
 
 
@@ -233,6 +235,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and _wants_json(request):
+            # FastAPI's answer to a body it cannot decode (not UTF-8, a broken form): malformed, like bad JSON.
+            return problem(
+                request,
+                status=422,
+                title="Malformed request",
+                slug="malformed-request",
+                detail="The request body could not be read: send UTF-8 JSON.",
+                extra={"errors": [{"field": "body", "location": "body", "message": str(exc.detail)}]},
+            )
         titles = {404: "Not found", 405: "Method not allowed"}
         title = titles.get(exc.status_code, "Request refused")
         detail = "There is nothing at this address." if exc.status_code == 404 else str(exc.detail)

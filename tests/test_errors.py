@@ -92,6 +92,16 @@ def test_a_body_that_is_not_json_is_422(as_facilitator: TestClient) -> None:
     assert body["errors"] and all(e["message"] for e in body["errors"])
 
 
+def test_a_body_that_is_not_utf8_is_a_422_problem_like_any_malformed_body(as_facilitator: TestClient) -> None:
+    # Found by schemathesis: FastAPI answered an undecodable body with an undocumented 400.
+    response = as_facilitator.post(
+        "/api/v1/cases", content=b'{"notes": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    body = _problem(response, 422)
+    assert body["type"] == "urn:mend:problem:malformed-request"
+    assert _fields(body) == ["body"]
+
+
 def test_a_json_body_that_is_not_an_object_is_422(as_facilitator: TestClient) -> None:
     _problem(as_facilitator.post("/api/v1/cases", json=["labour_trafficking", "court"]), 422)
 
@@ -552,6 +562,38 @@ def test_the_openapi_schema_leaves_out_the_html_pages(anon: TestClient) -> None:
 def test_the_openapi_schema_describes_endpoints_from_their_docstrings(anon: TestClient) -> None:
     operation = anon.get("/api/v1/openapi.json").json()["paths"]["/api/v1/tokens"]["post"]
     assert "only time the token is shown" in operation["description"]
+
+
+def test_every_api_operation_documents_its_problem_responses(anon: TestClient) -> None:
+    # Found by schemathesis: only 200 and FastAPI's own 422 (as application/json) were declared, so
+    # every refusal the API gives (as application/problem+json) broke the schema.
+    paths = anon.get("/api/v1/openapi.json").json()["paths"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"401", "403"} <= set(responses), (method, path)
+            assert all(responses[code]["content"] == problem for code in responses if code[0] == "4"), (method, path)
+            assert ("404" in responses) == (
+                "{" in path
+                or path.startswith("/api/v1/portal/")
+                or "_id" in str([p["name"] for p in operation.get("parameters", []) if p["in"] == "query"])
+            ), (method, path)
+            assert ("409" in responses) >= (method != "get"), (method, path)
+    assert "409" in paths["/api/v1/cases/{case_id}/participants/{participant_id}/screenings"]["get"]["responses"]
+    assert "404" in paths["/api/v1/schedule/week"]["get"]["responses"]
+
+
+def test_the_openapi_schema_says_how_to_sign_in(anon: TestClient) -> None:
+    document = anon.get("/api/v1/openapi.json").json()
+    assert {"AccessToken", "StaffSession", "PortalSession"} <= set(document["components"]["securitySchemes"])
+    assert document["paths"]["/api/v1/cases"]["get"]["security"] == [{"AccessToken": []}, {"StaffSession": []}]
+    assert document["paths"]["/api/v1/portal/me"]["get"]["security"] == [{"PortalSession": []}]
+
+
+def test_a_malformed_bearer_header_is_a_401_problem(anon: TestClient) -> None:
+    response = anon.get("/api/v1/me", headers={"Authorization": "Bearer"})
+    _problem(response, 401)
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect", "/api/v1/docs"])

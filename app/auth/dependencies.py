@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.actor import Actor
 from app.auth.models import UserRole
@@ -13,12 +14,31 @@ from app.programs.models import Program
 
 SESSION_COOKIE = "mend_session"
 
+# Declared for the OpenAPI document (each API operation lists how to sign in); `current_actor` reads
+# the header and the cookie itself, so a malformed one is a 401 problem, never FastAPI's own 403.
+access_token_scheme = HTTPBearer(
+    scheme_name="AccessToken",
+    description="A personal access token, created with POST /api/v1/tokens or on the Account page.",
+    auto_error=False,
+)
+session_cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="StaffSession",
+    description="The session cookie of a signed-in user. State-changing requests also need the X-CSRF-Token header.",
+    auto_error=False,
+)
+
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_actor(request: Request, session: SessionDep) -> Actor | None:
+def current_actor(
+    request: Request,
+    session: SessionDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(access_token_scheme)] = None,
+    _cookie: Annotated[str | None, Security(session_cookie_scheme)] = None,
+) -> Actor | None:
     """The signed-in user as an Actor, or None for an anonymous request."""
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):

@@ -84,7 +84,10 @@ def read_instrument(role: ParticipantRole, actor: ActorDep) -> InstrumentPublic:
     return instrument_public(instrument)
 
 
-@router.get(SCREENINGS, response_model=list[ScreeningPublic])
+NOT_SCREENED = {409: {"description": "Only the survivor and the responsible party are screened (role_not_screened)."}}
+
+
+@router.get(SCREENINGS, response_model=list[ScreeningPublic], responses=NOT_SCREENED)
 def list_screenings(participant: CaseParticipant, session: SessionDep, actor: ActorDep) -> list[ScreeningPublic]:
     """The participant's screenings, newest first, without their answers."""
     return [screening_public(r) for r in preparation.list_screenings(session, actor=actor, participant=participant)]
@@ -118,7 +121,11 @@ def read_screening(
     )
 
 
-@router.get(ACKNOWLEDGEMENTS, response_model=list[AcknowledgementPublic])
+@router.get(
+    ACKNOWLEDGEMENTS,
+    response_model=list[AcknowledgementPublic],
+    responses={409: {"description": "Only the responsible party acknowledges the facts (not_responsible_party)."}},
+)
 def list_acknowledgements(
     participant: CaseParticipant, session: SessionDep, actor: ActorDep
 ) -> list[AcknowledgementPublic]:
