@@ -257,6 +257,22 @@ def test_a_declined_waiver_leaves_the_commitment_standing(db: Session, facilitat
     assert [n.recipient_user_id for n in told] == [facilitator.id]
 
 
+def test_a_waiver_the_survivor_agrees_to_after_the_commitment_was_completed_does_not_waive_it(
+    db: Session, facilitator: User, staff: User, sealed: Sealed
+) -> None:
+    """The portal answer used to waive a commitment met in the meantime, so the record said "waived" where
+    the responsible party had done what they promised (the state machine's G6 invariant now checks it)."""
+    apology = sealed.of_kind("apology")[0]
+    asked = waive(
+        db, actor=actor_for(facilitator), case=sealed.case, commitment=apology, data=WaiverCreate(reason="Moved away.")
+    )
+    record(db, staff, sealed, apology, progress(ProgressKind.apology_delivered))
+    with pytest.raises(Conflict) as refused:
+        answer_waiver(db, actor=portal_actor(sealed.held.survivor), case=sealed.case, waiver=asked, agree=True)
+    assert codes(refused) == ["already_settled"]
+    assert status(db, sealed, apology) == CommitmentStatus.completed and apology.waived_at is None
+
+
 # --- completion and closure -----------------------------------------------------------------------
 
 
