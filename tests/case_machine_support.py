@@ -94,6 +94,9 @@ class CaseRecords:
 
     # --- reading the rows (this module's own reading, not the app's rules) --------------------------
 
+    def closed(self) -> bool:
+        return self.db.exec(select(CaseClosure.id).where(CaseClosure.case_id == self.case_id)).first() is not None
+
     def participants(self) -> list[Participant]:
         return list(self.db.exec(select(Participant).where(Participant.case_id == self.case_id)).all())
 
@@ -239,7 +242,9 @@ class CaseRecords:
 
     def conference_only_with_g1(self) -> None:
         """(1) A conference becomes scheduled (new, moved, or released from hold) only when G1 holds then,
-        and no session stays scheduled while the case is under a safety pause (G3: it is held)."""
+        and no session stays scheduled while the case is under a safety pause (G3: it is held).
+        DESIGN's G1 applies "at the moment of scheduling": a screening that lapses later does not unschedule
+        a conference, whereas the pauses (G3 here, G2 in `no_session_without_consent`) hold at every step."""
         now, paused, seen = utcnow(), self.safety_paused(), {}
         for case_session in self.sessions():
             status, sequence = SessionStatus(case_session.status), case_session.sequence
@@ -442,6 +447,5 @@ class CaseRecords:
     def journey_agrees(self) -> None:
         """The case page's journey can always be derived, and it is paused exactly when G2 or G3 says so."""
         journey = case_row(self.db, case=self.case).journey
-        closed = self.db.exec(select(CaseClosure.id).where(CaseClosure.case_id == self.case_id)).first() is not None
-        if not closed:
+        if not self.closed():
             assert journey.paused == (self.safety_paused() or self.withdrawn_anyone())

@@ -79,7 +79,6 @@ from app.conferences import preparation, scheduling
 from app.conferences.models import (
     AcknowledgementMethod,
     Case,
-    CaseClosure,
     ClosureReason,
     Participant,
     ParticipantRole,
@@ -305,7 +304,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
 
     def next_step(self) -> bool:
         """One step along the journey, as a facilitator would take it next; False when there is none."""
-        if self.db.exec(select(CaseClosure.id).where(CaseClosure.case_id == self.case_id)).first():
+        if self.closed():
             return False
         conferences = [s for s in self.sessions() if s.kind == SessionKind.conference]
         if not any(s.status == SessionStatus.held for s in conferences):
@@ -618,13 +617,16 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         for who, wanted in (("supporter", with_supporter), ("interpreter", with_interpreter)):
             if wanted and who in self.people:
                 attendees.add(self.people[who])
-        expected = self.g1_codes(attendees)
+        expected, closed = self.g1_codes(attendees), self.closed()
         plan = self.plan(SessionKind.conference, attendees, mode, same_rooms)
         outcome = self.attempt(
             lambda: scheduling.schedule_session(self.db, actor=self.actor(by), case=self.case, plan=plan)
         )
         if by == "staff":
             assert isinstance(outcome.error, PermissionDenied)
+            return
+        if closed:
+            assert outcome.codes == {"case_closed"}, "a conference was scheduled in a closed case"
             return
         if expected:
             assert not outcome.ok, f"the conference was scheduled although G1 fails: {sorted(expected)}"
@@ -645,6 +647,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
             return
         attendees = {self.people[name] for name in names}
         expected = self.preparation_codes(attendees) | ({"preparation_one_party"} if who == "both" else set())
+        closed = self.closed()
         outcome = self.attempt(
             lambda: scheduling.schedule_session(
                 self.db,
@@ -653,6 +656,9 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 plan=self.plan(SessionKind.preparation, attendees, mode),
             )
         )
+        if closed:
+            assert outcome.codes == {"case_closed"}, "a preparation meeting was scheduled in a closed case"
+            return
         if expected:
             assert not outcome.ok, f"a preparation meeting was scheduled although {sorted(expected)}"
         if not outcome.ok:
@@ -668,15 +674,15 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         if case_session is None:
             return
         attendees = self.attendees(case_session)
-        was_active = case_session.status in ACTIVE
+        was_active, closed = case_session.status in ACTIVE, self.closed()
         plan = self.plan(SessionKind(case_session.kind), attendees, mode)
         outcome = self.attempt(
             lambda: scheduling.reschedule_session(
                 self.db, actor=self.actor("facilitator"), case=self.case, case_session=case_session, plan=plan
             )
         )
-        if not was_active:
-            assert not outcome.ok, "a cancelled or held session was moved"
+        if not was_active or closed:
+            assert not outcome.ok, "a cancelled or held session was moved, or one in a closed case"
 
     @rule(index=INDEX)
     def cancel(self, index: int) -> None:
@@ -770,14 +776,14 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         if stale:  # the editor started from a version that is no longer the newest (or from nothing)
             based_on = 1 if latest is None else (None if latest.number == 1 else latest.number - 1)
         terms = self.terms(specs, owed_by)
-        before = self.versions()
+        before, closed = self.versions(), self.closed()
         outcome = self.attempt(
             lambda: agreements.save_draft(
                 self.db, actor=self.actor("facilitator"), case=self.case, terms=terms, based_on=based_on
             )
         )
-        if stale or owed_by == "outsider" or (latest is not None and latest.status == VersionStatus.sealed):
-            assert not outcome.ok, "a stale, sealed or unowed draft was saved"
+        if closed or stale or owed_by == "outsider" or (latest is not None and latest.status == VersionStatus.sealed):
+            assert not outcome.ok, "a stale, sealed or unowed draft was saved, or one in a closed case"
         if not outcome.ok:
             assert [(v.id, v.status) for v in self.versions()] == [(v.id, v.status) for v in before]
 
@@ -786,7 +792,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         latest = self.latest_version()
         if latest is None:
             return
-        terms = self.terms(specs, owed_by)
+        terms, closed = self.terms(specs, owed_by), self.closed()
         outcome = self.attempt(
             lambda: agreements.start_amendment(
                 self.db,
@@ -797,7 +803,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 based_on=latest.number,
             )
         )
-        if latest.status != VersionStatus.sealed or not note or owed_by == "outsider":
+        if closed or latest.status != VersionStatus.sealed or not note or owed_by == "outsider":
             assert not outcome.ok
 
     @rule(previous=st.booleans())
@@ -806,13 +812,13 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         if not versions:
             return
         version = versions[-2] if previous and len(versions) > 1 else versions[-1]
-        status = version.status
+        status, closed = version.status, self.closed()
         outcome = self.attempt(
             lambda: agreements.send_for_review(
                 self.db, actor=self.actor("facilitator"), case=self.case, version=version
             )
         )
-        assert outcome.ok == (status == VersionStatus.draft), (status, outcome.error)
+        assert outcome.ok == (status == VersionStatus.draft and not closed), (status, outcome.error)
 
     @rule(
         who=PARTIES,
@@ -829,7 +835,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         shown = versions[0].text_sha256 if stale else version.text_sha256
         person = self.person(who)
         comment = "Please change the dates." if decision == ReviewDecision.changes_requested else ""
-        status = version.status
+        status, closed = version.status, self.closed()
         if in_portal:
             data = PortalReview(version_id=version.id, decision=decision, text_sha256=shown, comment=comment)
             call = lambda: portal_agreements.review_own_agreement(  # noqa: E731
@@ -847,8 +853,8 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 comment=comment,
             )
         outcome = self.attempt(call)
-        if status != VersionStatus.in_review or shown != version.text_sha256:
-            assert not outcome.ok, "a review was recorded for a version not in review, or for other text"
+        if closed or status != VersionStatus.in_review or shown != version.text_sha256:
+            assert not outcome.ok, "a review was recorded for a version not in review, for other text, or when closed"
 
     @rule(previous=st.booleans())
     def send_for_signature(self, previous: bool) -> None:
@@ -856,13 +862,13 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         if not versions:
             return
         version = versions[-2] if previous and len(versions) > 1 else versions[-1]
-        status = version.status
+        status, closed = version.status, self.closed()
         outcome = self.attempt(
             lambda: agreements.send_for_signature(
                 self.db, actor=self.actor("facilitator"), case=self.case, version=version
             )
         )
-        assert outcome.ok == (status == VersionStatus.accepted), (status, outcome.error)
+        assert outcome.ok == (status == VersionStatus.accepted and not closed), (status, outcome.error)
 
     @rule(
         who=st.sampled_from(["survivor", "responsible", "facilitator", "admin"]),
@@ -876,7 +882,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
             return
         version = versions[-2] if previous and len(versions) > 1 else versions[-1]
         shown = versions[0].text_sha256 if stale else version.text_sha256
-        status = version.status
+        status, closed = version.status, self.closed()
         if who in ("survivor", "responsible") and in_portal:
             data = PortalSign(version_id=version.id, text_sha256=shown, typed_name="Rosa Doe", intent_confirmed=True)
             call = lambda: portal_agreements.sign_own_agreement(  # noqa: E731
@@ -901,8 +907,8 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 user_agent="Desk",
             )
         outcome = self.attempt(call)
-        if status != VersionStatus.signing or shown != version.text_sha256:
-            assert not outcome.ok, "a signature was recorded on a version not open for signature, or on other text"
+        if closed or status != VersionStatus.signing or shown != version.text_sha256:
+            assert not outcome.ok, "a signature on a version not open for signature, on other text, or in a closed case"
 
     @rule(who=st.sampled_from(["survivor", "responsible", "facilitator"]), in_portal=st.booleans())
     def decline(self, who: str, in_portal: bool) -> None:
@@ -976,7 +982,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
             evidence_reference="R-1",
             evidence_note="Seen by the facilitator.",
         )
-        closed = self.db.exec(select(CaseClosure.id).where(CaseClosure.case_id == self.case_id)).first() is not None
+        closed = self.closed()
         outcome = self.attempt(
             lambda: commitment_service.record_progress(
                 self.db, actor=self.actor(by), case=self.case, commitment=commitment, data=data
