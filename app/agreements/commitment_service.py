@@ -571,14 +571,7 @@ def waive(session: Session, *, actor: Actor, case: Case, commitment: Commitment,
     _require_open(session, case=case, commitment=commitment)
     if not data.reason.strip():
         raise InvalidInput("Say why the commitment is waived.", field_errors={"reason": "Give the reason."})
-    status = status_of(
-        commitment, today=today_for(session, case), due_soon_days=program_of(session, case).due_soon_days
-    )
-    if status in (CommitmentStatus.completed, CommitmentStatus.waived):
-        raise Conflict(
-            f"This commitment is already {status.value}.",
-            conditions=[Condition("already_settled", f"This commitment is already {status.value}.")],
-        )
+    _require_unsettled(session, case=case, commitment=commitment)
     if _pending_waiver(session, commitment=commitment) is not None:
         raise Conflict(
             "The survivor has already been asked about waiving this commitment.",
@@ -624,6 +617,18 @@ def waive(session: Session, *, actor: Actor, case: Case, commitment: Commitment,
     return _grant(session, actor=actor, case=case, commitment=commitment, waiver=waiver, method=data.consent_method)
 
 
+def _require_unsettled(session: Session, *, case: Case, commitment: Commitment) -> None:
+    """Only a commitment still owed is waived: one completed (or already waived) keeps that status."""
+    status = status_of(
+        commitment, today=today_for(session, case), due_soon_days=program_of(session, case).due_soon_days
+    )
+    if status in (CommitmentStatus.completed, CommitmentStatus.waived):
+        raise Conflict(
+            f"This commitment is already {status.value}.",
+            conditions=[Condition("already_settled", f"This commitment is already {status.value}.")],
+        )
+
+
 def _grant(
     session: Session, *, actor: Actor, case: Case, commitment: Commitment, waiver: Waiver, method: str
 ) -> Waiver:
@@ -665,6 +670,8 @@ def answer_waiver(session: Session, *, actor: Actor, case: Case, waiver: Waiver,
             conditions=[Condition("already_answered", "This request was already answered.")],
         )
     if agree:
+        # The commitment may have been met since the survivor was asked: then there is nothing to waive.
+        _require_unsettled(session, case=case, commitment=commitment)
         return _grant(session, actor=actor, case=case, commitment=commitment, waiver=waiver, method="portal")
     waiver.status = WaiverStatus.declined
     waiver.consent_at = utcnow()

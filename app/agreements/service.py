@@ -33,7 +33,7 @@ from app.agreements.rules import (
 from app.agreements.terms import Term, canonical_text, text_hash
 from app.audit.service import record_event
 from app.conferences.models import Case, CaseSession, Participant, ParticipantRole, SessionKind, SessionStatus
-from app.conferences.service import require_case_writer
+from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
 from app.i18n import language_for
@@ -140,6 +140,7 @@ def save_draft(
     """Save the draft as a new version. `based_on` is the version number the editor started from:
     if someone saved since, the save is refused with the current text (optimistic locking)."""
     require_case_writer(actor)
+    require_open_case(session, case=case)
     if not terms:
         raise InvalidInput("Add at least one term.", field_errors={"terms": "Add at least one term."})
     if _held_conference(session, case=case) is None:
@@ -205,6 +206,7 @@ def start_amendment(
     """Amend a sealed agreement: a new version that goes through review and signing again.
     The sealed version stays in force until the amendment is sealed."""
     require_case_writer(actor)
+    require_open_case(session, case=case)
     agreement = agreement_of(session, case=case)
     latest = latest_version(session, agreement=agreement) if agreement else None
     if latest is None or latest.status != VersionStatus.sealed:
@@ -247,6 +249,7 @@ def start_amendment(
 def send_for_review(session: Session, *, actor: Actor, case: Case, version: AgreementVersion) -> AgreementVersion:
     """Send this exact version to the survivor and the responsible party for review (G4)."""
     require_case_writer(actor)
+    require_open_case(session, case=case)
     _move(session, version=version, target=VersionStatus.in_review)
     record_event(
         session,
@@ -281,6 +284,7 @@ def record_review(
         raise NotFound("No such agreement.")
     if actor.kind != "participant":
         require_case_writer(actor)
+    require_open_case(session, case=case)
     if participant.role not in (ParticipantRole.survivor, ParticipantRole.responsible_party):
         raise Conflict(
             "Only the survivor and the responsible party review the agreement.",
@@ -352,6 +356,7 @@ def required_signers(session: Session, *, case: Case) -> dict[str, str]:
 def send_for_signature(session: Session, *, actor: Actor, case: Case, version: AgreementVersion) -> AgreementVersion:
     """G4: only a version the survivor (and the responsible party) accepted, exactly as it stands, goes to signing."""
     require_case_writer(actor)
+    require_open_case(session, case=case)
     parties = _parties(session, case=case)
     survivor, responsible = parties.get(ParticipantRole.survivor), parties.get(ParticipantRole.responsible_party)
     problems = review_conditions(
@@ -410,6 +415,7 @@ def sign_version(
     else:
         require_case_writer(actor)
         signer_key, role, method, user_id = FACILITATOR_SIGNER, "facilitator", "in_person", actor.user_id
+    require_open_case(session, case=case)
     if not intent_confirmed:
         raise InvalidInput(
             "Tick the box to confirm you sign of your own free will.",

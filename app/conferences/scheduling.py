@@ -29,7 +29,7 @@ from app.conferences.models import (
 from app.conferences.queries import case_facts
 from app.conferences.rules import conference_conditions, pause_reasons, preparation_conditions
 from app.conferences.scheduling_rules import Booking, LocalTimeError, conflicts, local_to_utc, staggered_times
-from app.conferences.service import require_case_writer
+from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
 from app.programs.models import Program
@@ -220,6 +220,7 @@ def _bookings(
 def _check(session: Session, *, actor: Actor, case: Case, plan: SessionPlan, exclude: int | None = None):  # type: ignore[no-untyped-def]
     """Everything that must hold before a session is written; raises Conflict listing all of it."""
     require_case_writer(actor)
+    require_open_case(session, case=case)
     program = session.get(Program, case.program_id)
     assert program is not None
     people = _attendees(session, case=case, ids=plan.attendee_ids)

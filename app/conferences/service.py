@@ -6,10 +6,10 @@ from sqlmodel import Session, col, select
 from app.actor import Actor
 from app.audit.service import record_event
 from app.auth.models import User, UserRole
-from app.conferences.models import Case, CaseFacilitator, Participant
+from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
 from app.conferences.schemas import CaseCreate, CaseUpdate, ParticipantCreate, ParticipantUpdate
 from app.db import utcnow
-from app.errors import InvalidInput, PermissionDenied
+from app.errors import Condition, Conflict, InvalidInput, PermissionDenied
 from app.programs.models import Program
 
 CASE_WRITERS = frozenset({UserRole.admin, UserRole.facilitator})
@@ -18,6 +18,13 @@ CASE_WRITERS = frozenset({UserRole.admin, UserRole.facilitator})
 def require_case_writer(actor: Actor) -> None:
     if actor.role not in CASE_WRITERS:
         raise PermissionDenied("Only facilitators and administrators can change cases.")
+
+
+def require_open_case(session: Session, *, case: Case) -> None:
+    """A closed case has stopped: nothing more is scheduled, drafted, reviewed or signed in it."""
+    if session.exec(select(CaseClosure.id).where(CaseClosure.case_id == case.id)).first() is not None:
+        message = "This case is closed: nothing more is scheduled, drafted or signed in it."
+        raise Conflict(message, conditions=[Condition("case_closed", message)])
 
 
 def _check_facilitators(session: Session, *, program_id: int, user_ids: set[int]) -> None:

@@ -3,7 +3,7 @@ amendment replacing them, progress that refuses overpayment, who may record it, 
 survivor's consent, a case completing by itself, closure, and the survivor told about progress only
 while they consent to it."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -32,12 +32,13 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.service import actor_for
 from app.conferences.models import Case, CaseSession, ClosureReason, SessionKind, SessionStatus
+from app.conferences.scheduling import SessionPlan, schedule_session
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.notifications.models import Notification
 from app.portal.service import portal_actor
 from app.safety.consent import give_consent, withdraw_consent
-from app.safety.models import ConsentMethod, ConsentScope
+from app.safety.models import ConsentMethod, ConsentScope, SessionMode
 from tests.agreements.monitoring_support import Sealed, sealed_case, stub_pdf
 from tests.agreements.test_service import held_case, sign_all, terms_for, to_signing
 
@@ -257,6 +258,22 @@ def test_a_declined_waiver_leaves_the_commitment_standing(db: Session, facilitat
     assert [n.recipient_user_id for n in told] == [facilitator.id]
 
 
+def test_a_waiver_the_survivor_agrees_to_after_the_commitment_was_completed_does_not_waive_it(
+    db: Session, facilitator: User, staff: User, sealed: Sealed
+) -> None:
+    """The portal answer used to waive a commitment met in the meantime, so the record said "waived" where
+    the responsible party had done what they promised (the state machine's G6 invariant now checks it)."""
+    apology = sealed.of_kind("apology")[0]
+    asked = waive(
+        db, actor=actor_for(facilitator), case=sealed.case, commitment=apology, data=WaiverCreate(reason="Moved away.")
+    )
+    record(db, staff, sealed, apology, progress(ProgressKind.apology_delivered))
+    with pytest.raises(Conflict) as refused:
+        answer_waiver(db, actor=portal_actor(sealed.held.survivor), case=sealed.case, waiver=asked, agree=True)
+    assert codes(refused) == ["already_settled"]
+    assert status(db, sealed, apology) == CommitmentStatus.completed and apology.waived_at is None
+
+
 # --- completion and closure -----------------------------------------------------------------------
 
 
@@ -322,6 +339,28 @@ def test_a_closed_case_takes_no_more_progress_and_cannot_be_closed_twice(
     with pytest.raises(Conflict) as again:
         close_case(db, actor=actor_for(facilitator), case=sealed.case, data=closure())
     assert codes(again) == ["case_closed"]
+
+
+def test_a_closed_case_takes_no_new_session_or_amendment(db: Session, facilitator: User, sealed: Sealed) -> None:
+    """Found while writing the state machine (which now checks it): a closed case still took new sessions,
+    and an amendment whose commitments nobody could record progress against. Closing a case stops it."""
+    actor = actor_for(facilitator)
+    close_case(db, actor=actor, case=sealed.case, data=closure())
+    plan = SessionPlan(
+        kind=SessionKind.preparation,
+        mode=SessionMode.video,
+        day=(utcnow() + timedelta(days=5)).date(),
+        start=time(10),
+        end=time(11),
+        attendee_ids=frozenset({sealed.held.survivor.id}),
+    )
+    with pytest.raises(Conflict) as no_session:
+        schedule_session(db, actor=actor, case=sealed.case, plan=plan)
+    with pytest.raises(Conflict) as no_amendment:
+        start_amendment(
+            db, actor=actor, case=sealed.case, terms=terms_for(sealed.held, hours=5), change_note="Fewer", based_on=1
+        )
+    assert codes(no_session) == codes(no_amendment) == ["case_closed"]
 
 
 def test_staff_cannot_close_a_case(db: Session, staff: User, sealed: Sealed) -> None:
