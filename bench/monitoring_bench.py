@@ -436,7 +436,7 @@ def _after_bulk_load(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in ("case_file", "participant", "agreement", "agreement_version", "commitment", "progress_entry"):
             connection.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608 (table names from our own list)
             )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
