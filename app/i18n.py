@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -57,6 +58,30 @@ def language_for(preferred: str | None) -> str:
     """The language Mend speaks to a person: theirs when there is a catalog for it, else English."""
     base = (preferred or "").replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The staff interface's language from the browser's Accept-Language header (English by default)."""
+    preferred: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and quality > 0:
+            preferred.append((-quality, position, tag.strip().replace("_", "-")))
+    tags = [tag for _q, _p, tag in sorted(preferred)]
+    return language_for(negotiate_locale(tags, list(LANGUAGES), sep="-"))
+
+
+def set_language(language: str) -> None:
+    """The language of the rest of this request (the staff pages' negotiated language)."""
+    _current_language.set(language_for(language))
 
 
 @cache

@@ -1,0 +1,50 @@
+"""The staff interface speaks the browser's language (Accept-Language: English or Spanish), the API English."""
+
+import pytest
+
+from app.i18n import negotiate
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "en"),
+        ("es", "es"),
+        ("es-MX,es;q=0.9,en;q=0.8", "es"),
+        ("en-GB,en;q=0.9,es;q=0.5", "en"),
+        ("fr-FR,es;q=0.5", "es"),
+        ("fr", "en"),
+        ("es;q=0, en", "en"),
+        ("*", "en"),
+    ],
+)
+def test_the_browser_language_is_negotiated_with_english_by_default(header: str | None, language: str) -> None:
+    assert negotiate(header) == language
+
+
+def test_a_staff_page_is_in_spanish_when_the_browser_asks_for_it(as_admin) -> None:
+    page = as_admin.get("/cases", headers={"Accept-Language": "es-ES,es;q=0.9"})
+    assert page.status_code == 200
+    assert '<html lang="es">' in page.text
+    assert ">Casos</a>" in page.text and ">Cerrar sesión</button>" in page.text
+    assert ">Sign out</button>" not in page.text
+
+
+def test_a_staff_page_is_in_english_without_the_header(as_admin) -> None:
+    page = as_admin.get("/cases")
+    assert '<html lang="en">' in page.text
+    assert ">Cases</a>" in page.text and ">Sign out</button>" in page.text
+
+
+def test_the_next_request_does_not_inherit_the_language_of_the_one_before(as_admin) -> None:
+    as_admin.get("/cases", headers={"Accept-Language": "es"})
+    assert '<html lang="en">' in as_admin.get("/cases").text
+
+
+def test_error_pages_follow_the_browser_and_api_problems_stay_in_english(as_admin) -> None:
+    page = as_admin.get("/no-such-page", headers={"Accept-Language": "es"})
+    assert page.status_code == 404
+    assert "No hay nada en esta dirección." in page.text
+    problem = as_admin.get("/api/v1/no-such-thing", headers={"Accept-Language": "es"})
+    assert problem.status_code == 404
+    assert problem.json()["detail"] == "There is nothing at this address."
