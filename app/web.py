@@ -143,12 +143,16 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         name = str(error["loc"][0]) if error["loc"] else "__all__"
         too_short = error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1
         message = None if too_short else _FRIENDLY.get(error["type"])
-        if message is not None:
-            message = gettext(message)
-        else:
+        if message is None:
             message = str(error["msg"]).removeprefix("Value error, ")
+        message = gettext(message)  # Mend's own wording (marked with N_ where it is written) in the page's language
         errors.setdefault(name, message)
     return errors
+
+
+def translated(errors: dict[str, str]) -> dict[str, str]:
+    """Field messages from the service, in the page's language where Mend words them (marked with N_)."""
+    return {name: gettext(message) if message else message for name, message in errors.items()}
 
 
 def validate_form(

@@ -48,3 +48,19 @@ def test_error_pages_follow_the_browser_and_api_problems_stay_in_english(as_admi
     problem = as_admin.get("/api/v1/no-such-thing", headers={"Accept-Language": "es"})
     assert problem.status_code == 404
     assert problem.json()["detail"] == "There is nothing at this address."
+
+
+def test_form_errors_and_flash_messages_are_in_the_page_language(as_admin) -> None:
+    spanish = {"Accept-Language": "es"}
+    form = {"csrf_token": as_admin.csrf_token, "name": "", "timezone": "Nowhere/Else"}
+    page = as_admin.post("/admin/program", data=form, headers=spanish)
+    assert page.status_code == 422
+    assert "Hay un problema" in page.text and "Elija una zona horaria de la lista" in page.text
+    assert "Configuración del programa" in page.text
+    english = as_admin.post("/admin/program", data=form)
+    assert "Choose a time zone from the list" in english.text
+
+
+def test_the_sign_in_page_is_in_spanish(anon) -> None:
+    page = anon.get("/login", headers={"Accept-Language": "es"})
+    assert "Iniciar sesión en Mend" in page.text and "Contraseña" in page.text
