@@ -54,6 +54,23 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel extrac
     return message
 
 
+class Labels(dict[Any, str]):
+    """Value -> English label (each marked with N_): a page shows the labels in its language (`for_page`)."""
+
+
+class Choices(list[tuple[Any, str]]):
+    """(value, English label) options of a form field: a page shows the labels in its language (`for_page`)."""
+
+
+def for_page(value: Any, language: str | None = None) -> Any:
+    """Labels and Choices with their wording in `language`; anything else (data) as it is."""
+    if isinstance(value, Labels):
+        return {key: gettext(label, language) for key, label in value.items()}
+    if isinstance(value, Choices):
+        return [(key, gettext(label, language)) for key, label in value]
+    return value
+
+
 def language_for(preferred: str | None) -> str:
     """The language Mend speaks to a person: theirs when there is a catalog for it, else English."""
     base = (preferred or "").replace("_", "-").split("-")[0].lower()
@@ -153,6 +170,7 @@ def install(env: Environment) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = _long_date_filter
+    env.filters["t"] = _template_gettext  # a marked message held in a variable: {{ step.label|t }}
     return env
 
 

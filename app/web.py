@@ -19,7 +19,7 @@ from app.conferences.models import CLOSURE_REASONS
 from app.config import PROJECT_ROOT, get_settings
 from app.db import MAX_ID
 from app.errors import AppError
-from app.i18n import N_, current_language, gettext
+from app.i18n import N_, Labels, current_language, for_page, gettext
 from app.i18n import install as install_i18n
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
@@ -55,6 +55,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "tz": getattr(request.state, "timezone", "UTC"),
         "flashes": _read_flash(request),
         "lang": current_language(),
+        "closure_labels": Labels({reason.value: label for reason, label in CLOSURE_REASONS.items()}),
     }
 
 
@@ -67,7 +68,7 @@ def render(
     block: str = "content",
 ) -> HTMLResponse:
     """The whole page, or only its content block for an HTMX request."""
-    ctx = base_context(request) | (context or {})
+    ctx = {name: for_page(value) for name, value in (base_context(request) | (context or {})).items()}
     response = templates.TemplateResponse(
         request, template, ctx, status_code=status_code, block_name=block if is_htmx(request) else None
     )

@@ -13,6 +13,7 @@ from app.agreements.commitment_rules import case_openness, local_today
 from app.agreements.models import CommitmentKind
 from app.conferences.models import ParticipantRole, ScreeningOutcome, SessionKind, SessionStatus
 from app.errors import Condition
+from app.i18n import N_
 from app.safety.models import ConsentScope, RiskLevel
 from app.safety.rules import ConsentFact, consent_state, safety_plan_required, withdrawn_participants
 
@@ -33,18 +34,18 @@ class Step(StrEnum):
 
 
 STEP_LABELS: dict[Step, str] = {
-    Step.referral: "Referral",
-    Step.preparation: "Preparation",
-    Step.ready: "Ready to schedule",
-    Step.conference_scheduled: "Conference scheduled",
-    Step.conference_held: "Conference held",
-    Step.agreement_drafted: "Agreement drafted",
-    Step.survivor_review: "Survivor review",
-    Step.signing: "Signing",
-    Step.signed: "Signed",
-    Step.monitoring: "Monitoring",
-    Step.completed: "Completed",
-    Step.closed: "Closed",
+    Step.referral: N_("Referral"),
+    Step.preparation: N_("Preparation"),
+    Step.ready: N_("Ready to schedule"),
+    Step.conference_scheduled: N_("Conference scheduled"),
+    Step.conference_held: N_("Conference held"),
+    Step.agreement_drafted: N_("Agreement drafted"),
+    Step.survivor_review: N_("Survivor review"),
+    Step.signing: N_("Signing"),
+    Step.signed: N_("Signed"),
+    Step.monitoring: N_("Monitoring"),
+    Step.completed: N_("Completed"),
+    Step.closed: N_("Closed"),
 }
 
 JOURNEY: tuple[Step, ...] = tuple(step for step in Step if step != Step.closed)

@@ -3,6 +3,7 @@
 import pytest
 
 from app.i18n import negotiate
+from tests.factories import make_case, make_participant
 
 
 @pytest.mark.parametrize(
@@ -64,3 +65,13 @@ def test_form_errors_and_flash_messages_are_in_the_page_language(as_admin) -> No
 def test_the_sign_in_page_is_in_spanish(anon) -> None:
     page = anon.get("/login", headers={"Accept-Language": "es"})
     assert "Iniciar sesión en Mend" in page.text and "Contraseña" in page.text
+
+
+def test_a_case_page_shows_labels_and_the_journey_in_spanish_but_not_the_data(as_admin, db, admin, facilitator) -> None:
+    case = make_case(db, admin, reference="2026-0042", facilitator_ids=[facilitator.id])
+    make_participant(db, admin, case, display_name="Ana")
+    page = as_admin.get(f"/cases/{case.id}", headers={"Accept-Language": "es"})
+    assert "Caso 2026-0042" in page.text and "Participantes" in page.text and "Ana" in page.text
+    assert "Trafficking for" not in page.text and "Referral" not in page.text
+    english = as_admin.get(f"/cases/{case.id}")
+    assert "Case 2026-0042" in english.text and "Caso" not in english.text
