@@ -1,9 +1,12 @@
 """The staff interface speaks the browser's language (Accept-Language: English or Spanish), the API English."""
 
+import re
+
 import pytest
 
 from app.i18n import negotiate
 from tests.factories import make_case, make_participant
+from tests.route_world import app_routes
 
 
 @pytest.mark.parametrize(
@@ -75,3 +78,23 @@ def test_a_case_page_shows_labels_and_the_journey_in_spanish_but_not_the_data(as
     assert "Trafficking for" not in page.text and "Referral" not in page.text
     english = as_admin.get(f"/cases/{case.id}")
     assert "Case 2026-0042" in english.text and "Caso" not in english.text
+
+
+def test_every_staff_page_renders_in_spanish(app, as_admin, db, admin, facilitator) -> None:
+    """Each staff page (from the router) answers in Spanish without error: a broken message fails here."""
+    case = make_case(db, admin, reference="2026-0077", facilitator_ids=[facilitator.id])
+    survivor = make_participant(db, admin, case)
+    ids = {"case_id": case.id, "participant_id": survivor.id}
+    paths = [
+        path
+        for method, path in app_routes(app)
+        if method == "GET"
+        and not path.startswith(("/api/", "/portal", "/static", "/docs", "/redoc", "/openapi"))
+        and set(re.findall(r"{(\w+)}", path)) <= set(ids)
+    ]
+    assert "/cases/{case_id}/safety" in paths and "/monitoring" in paths
+    for path in paths:
+        page = as_admin.get(path.format(**ids), headers={"Accept-Language": "es"}, follow_redirects=False)
+        assert page.status_code < 500, path
+        if page.status_code == 200 and page.headers["content-type"].startswith("text/html"):
+            assert '<html lang="es">' in page.text, path
