@@ -161,6 +161,12 @@ def _template_gettext(context: Context, message: str) -> str:
 
 
 @pass_context
+def _template_label(context: Context, message: str | None) -> str | None:
+    """A message held in a variable, in the page's language when it was marked (data and "" pass through)."""
+    return gettext(message, context.get("lang") or _current_language.get()) if message else message
+
+
+@pass_context
 def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return ngettext(singular, plural, n, context.get("lang") or _current_language.get())
 
@@ -170,7 +176,7 @@ def install(env: Environment) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = _long_date_filter
-    env.filters["t"] = _template_gettext  # a marked message held in a variable: {{ step.label|t }}
+    env.filters["t"] = _template_label  # a marked message held in a variable: {{ step.label|t }}
     return env
 
 

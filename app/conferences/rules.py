@@ -212,7 +212,7 @@ def pause_reasons(facts: CaseFacts) -> list[Condition]:
             reasons.append(
                 Condition(
                     "risk_critical",
-                    "The latest safety assessment of the survivor is critical.",
+                    N_("The latest safety assessment of the survivor is critical."),
                     f"{base}/safety",
                     survivor.id,
                 )
@@ -222,7 +222,7 @@ def pause_reasons(facts: CaseFacts) -> list[Condition]:
             reasons.append(
                 Condition(
                     "safety_concern_open",
-                    "An urgent safety concern is waiting for a facilitator's review.",
+                    N_("An urgent safety concern is waiting for a facilitator's review."),
                     f"{base}/safety",
                 )
             )
@@ -247,7 +247,9 @@ def _safety_conditions(facts: CaseFacts, person: ParticipantFact) -> list[Condit
     base = f"/cases/{facts.case_id}"
     latest = facts.latest_assessment(person.id)
     if latest is None:
-        return [Condition("safety_assessment_missing", "Assess the survivor's safety.", f"{base}/safety", person.id)]
+        return [
+            Condition("safety_assessment_missing", N_("Assess the survivor's safety."), f"{base}/safety", person.id)
+        ]
     if latest.level == RiskLevel.critical:
         message = "The survivor's safety risk is critical: no conference until a new assessment lowers it."
         return [Condition("risk_critical", message, f"{base}/safety", person.id)]
@@ -314,7 +316,7 @@ def conference_conditions(facts: CaseFacts, attendee_ids: Iterable[int] | None =
     responsible = facts.with_role(ParticipantRole.responsible_party)
     if not survivors:
         conditions.append(
-            Condition("survivor_missing", "Add the survivor as a participant.", f"{base}/participants/new")
+            Condition("survivor_missing", N_("Add the survivor as a participant."), f"{base}/participants/new")
         )
     if not responsible:
         message = "Add the responsible party as a participant."

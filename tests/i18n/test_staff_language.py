@@ -76,6 +76,7 @@ def test_a_case_page_shows_labels_and_the_journey_in_spanish_but_not_the_data(as
     page = as_admin.get(f"/cases/{case.id}", headers={"Accept-Language": "es"})
     assert "Caso 2026-0042" in page.text and "Participantes" in page.text and "Ana" in page.text
     assert "Trafficking for" not in page.text and "Referral" not in page.text
+    assert "Valore la seguridad de la sobreviviente." in page.text  # a blocker of the journey, from the rules
     english = as_admin.get(f"/cases/{case.id}")
     assert "Case 2026-0042" in english.text and "Caso" not in english.text
 
