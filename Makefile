@@ -26,6 +26,6 @@ lint: install
 .PHONY: messages
 messages: install
 	@pot=$$(mktemp --suffix=.pot) && \
-	$(UV) run --frozen pybabel extract -F babel.cfg --no-location --sort-output --project=Mend -o $$pot . && \
+	$(UV) run --frozen pybabel extract -F babel.cfg --no-location --sort-output --project=Mend --ignore-dirs='.* __pycache__' -o $$pot . && \
 	$(UV) run --frozen pybabel update -i $$pot -d app/locale -D messages --no-wrap --ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date && \
 	rm -f $$pot

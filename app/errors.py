@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from app.i18n import N_
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -35,28 +37,28 @@ class AppError(Exception):
 
 class NotFound(AppError):
     status_code = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class PermissionDenied(AppError):
     status_code = 403
-    title = "Not allowed"
+    title = N_("Not allowed")
 
 
 class Conflict(AppError):
     """A refused gate or a clash with the current state: 409 with the unmet conditions."""
 
     status_code = 409
-    title = "Conflict with the current state"
+    title = N_("Conflict with the current state")
 
 
 class InvalidInput(AppError):
     """Input that is well-formed but breaks a rule only the server can check (e.g. a taken email)."""
 
     status_code = 422
-    title = "Invalid input"
+    title = N_("Invalid input")
 
 
 class NotAuthenticated(AppError):
     status_code = 401
-    title = "Sign-in required"
+    title = N_("Sign-in required")

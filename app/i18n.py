@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -53,10 +54,51 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel extrac
     return message
 
 
+class Labels(dict[Any, str]):
+    """Value -> English label (each marked with N_): a page shows the labels in its language (`for_page`)."""
+
+
+class Choices(list[tuple[Any, str]]):
+    """(value, English label) options of a form field: a page shows the labels in its language (`for_page`)."""
+
+
+def for_page(value: Any, language: str | None = None) -> Any:
+    """Labels and Choices with their wording in `language`; anything else (data) as it is."""
+    if isinstance(value, Labels):
+        return {key: gettext(label, language) for key, label in value.items()}
+    if isinstance(value, Choices):
+        return [(key, gettext(label, language)) for key, label in value]
+    return value
+
+
 def language_for(preferred: str | None) -> str:
     """The language Mend speaks to a person: theirs when there is a catalog for it, else English."""
     base = (preferred or "").replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The staff interface's language from the browser's Accept-Language header (English by default)."""
+    preferred: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and quality > 0:
+            preferred.append((-quality, position, tag.strip().replace("_", "-")))
+    tags = [tag for _q, _p, tag in sorted(preferred)]
+    return language_for(negotiate_locale(tags, list(LANGUAGES), sep="-"))
+
+
+def set_language(language: str) -> None:
+    """The language of the rest of this request (the staff pages' negotiated language)."""
+    _current_language.set(language_for(language))
 
 
 @cache
@@ -119,6 +161,12 @@ def _template_gettext(context: Context, message: str) -> str:
 
 
 @pass_context
+def _template_label(context: Context, message: str | None) -> str | None:
+    """A message held in a variable, in the page's language when it was marked (data and "" pass through)."""
+    return gettext(message, context.get("lang") or _current_language.get()) if message else message
+
+
+@pass_context
 def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return ngettext(singular, plural, n, context.get("lang") or _current_language.get())
 
@@ -128,6 +176,7 @@ def install(env: Environment) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = _long_date_filter
+    env.filters["t"] = _template_label  # a marked message held in a variable: {{ step.label|t }}
     return env
 
 

@@ -30,7 +30,7 @@ from app.config import PROJECT_ROOT, get_settings
 from app.crypto import RedactCiphertext
 from app.db import get_engine
 from app.errors import AppError, Condition, NotAuthenticated
-from app.i18n import load_catalogs
+from app.i18n import DEFAULT_LANGUAGE, N_, gettext, load_catalogs, negotiate, set_language
 from app.openapi import install_openapi
 from app.portal import agreement_api as portal_agreement_api
 from app.portal import agreement_views as portal_agreement_views
@@ -50,6 +50,8 @@ from app.web import CSRF_COOKIE, is_htmx, render
 logger = logging.getLogger("mend")
 logger.addFilter(RedactCiphertext())
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+# Paths that choose their language themselves: the API (English) and the portal (the participant's).
+_OWN_LANGUAGE_PATHS = ("/api/", "/portal", "/static/")
 
 
 def announce_setup_link() -> str | None:
@@ -135,6 +137,9 @@ def _install_middleware(app: FastAPI, *, https: bool) -> None:
         binding = request.cookies.get(CSRF_COOKIE)
         new_binding = None if binding and len(binding) >= 32 else secrets.token_urlsafe(32)
         request.state.csrf_binding = binding if new_binding is None else new_binding
+        # Staff pages speak the browser's language; the API stays English, the portal the participant's.
+        own = request.url.path.startswith(_OWN_LANGUAGE_PATHS)
+        set_language(DEFAULT_LANGUAGE if own else negotiate(request.headers.get("accept-language")))
         response: Response = await call_next(request)
         if new_binding:
             response.set_cookie(
@@ -153,6 +158,11 @@ def _install_middleware(app: FastAPI, *, https: bool) -> None:
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _shown(text: str) -> str:
+    """Wording for an error page, in the page's language when it is a marked message (else as it is)."""
+    return gettext(text) if text else text
 
 
 def _wants_json(request: Request) -> bool:
@@ -200,7 +210,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return render(
             request,
             "errors/error.html",
-            {"title": exc.title, "message": exc.message, "conditions": exc.conditions},
+            # The page's language where the wording is a marked message (titles, fixed messages).
+            {"title": _shown(exc.title), "message": _shown(exc.message), "conditions": exc.conditions},
             status_code=exc.status_code,
         )
 
@@ -227,8 +238,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             request,
             "errors/error.html",
             {
-                "title": "The request was not understood",
-                "message": "Part of the address or form was not in the expected format. Go back and try again.",
+                "title": _shown(N_("The request was not understood")),
+                "message": _shown(
+                    N_("Part of the address or form was not in the expected format. Go back and try again.")
+                ),
             },
             status_code=422,
         )
@@ -245,12 +258,13 @@ def _install_error_handlers(app: FastAPI) -> None:
                 detail="The request body could not be read: send UTF-8 JSON.",
                 extra={"errors": [{"field": "body", "location": "body", "message": str(exc.detail)}]},
             )
-        titles = {404: "Not found", 405: "Method not allowed"}
-        title = titles.get(exc.status_code, "Request refused")
-        detail = "There is nothing at this address." if exc.status_code == 404 else str(exc.detail)
+        titles = {404: N_("Not found"), 405: N_("Method not allowed")}
+        title = titles.get(exc.status_code, N_("Request refused"))
+        detail = N_("There is nothing at this address.") if exc.status_code == 404 else str(exc.detail)
         if _wants_json(request):
             return problem(request, status=exc.status_code, title=title, detail=detail)
-        return render(request, "errors/error.html", {"title": title, "message": detail}, status_code=exc.status_code)
+        page = {"title": _shown(title), "message": _shown(detail)}
+        return render(request, "errors/error.html", page, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -19,6 +19,7 @@ from app.conferences.models import CLOSURE_REASONS
 from app.config import PROJECT_ROOT, get_settings
 from app.db import MAX_ID
 from app.errors import AppError
+from app.i18n import N_, Labels, current_language, for_page, gettext
 from app.i18n import install as install_i18n
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
@@ -53,6 +54,8 @@ def base_context(request: Request) -> dict[str, Any]:
         "session_seconds_left": getattr(request.state, "session_seconds_left", None),
         "tz": getattr(request.state, "timezone", "UTC"),
         "flashes": _read_flash(request),
+        "lang": current_language(),
+        "closure_labels": Labels({reason.value: label for reason, label in CLOSURE_REASONS.items()}),
     }
 
 
@@ -65,7 +68,7 @@ def render(
     block: str = "content",
 ) -> HTMLResponse:
     """The whole page, or only its content block for an HTMX request."""
-    ctx = base_context(request) | (context or {})
+    ctx = {name: for_page(value) for name, value in (base_context(request) | (context or {})).items()}
     response = templates.TemplateResponse(
         request, template, ctx, status_code=status_code, block_name=block if is_htmx(request) else None
     )
@@ -125,17 +128,17 @@ async def form_data(request: Request) -> FormData:
 
 
 _FRIENDLY = {
-    "missing": "This is required.",
-    "string_too_short": "This is required.",
-    "enum": "Choose one of the options.",
-    "literal_error": "Choose one of the options.",
-    "int_parsing": "Enter a whole number.",
-    "bool_parsing": "Choose yes or no.",
+    "missing": N_("This is required."),
+    "string_too_short": N_("This is required."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+    "int_parsing": N_("Enter a whole number."),
+    "bool_parsing": N_("Choose yes or no."),
 }
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Pydantic errors as one plain message per form field."""
+    """Pydantic errors as one plain message per form field, in the page's language where Mend words them."""
     errors: dict[str, str] = {}
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else "__all__"
@@ -143,8 +146,14 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         message = None if too_short else _FRIENDLY.get(error["type"])
         if message is None:
             message = str(error["msg"]).removeprefix("Value error, ")
+        message = gettext(message)  # Mend's own wording (marked with N_ where it is written) in the page's language
         errors.setdefault(name, message)
     return errors
+
+
+def translated(errors: dict[str, str]) -> dict[str, str]:
+    """Field messages from the service, in the page's language where Mend words them (marked with N_)."""
+    return {name: gettext(message) if message else message for name, message in errors.items()}
 
 
 def validate_form(
@@ -176,7 +185,7 @@ def validate_form(
 
 class CsrfRefused(AppError):
     status_code = 403
-    title = "Form expired"
+    title = N_("Form expired")
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -202,5 +211,5 @@ async def verify_csrf(request: Request) -> None:
         token = submitted if isinstance(submitted, str) else None
     if not csrf_token_valid(request.cookies.get(CSRF_COOKIE), token):
         raise CsrfRefused(
-            "This form has expired or did not come from Mend. Reload the page and try again; nothing was saved."
+            N_("This form has expired or did not come from Mend. Reload the page and try again; nothing was saved.")
         )

@@ -244,11 +244,11 @@ def progress_conditions(
             Condition("wrong_progress_kind", f"For this commitment, record {label} or a note.", None, None)
         )
     if occurred_on > today:
-        conditions.append(Condition("future_date", "The date cannot be in the future.", None, None))
+        conditions.append(Condition("future_date", N_("The date cannot be in the future."), None, None))
     if entry_kind in (ProgressKind.note, ProgressKind.breach_reported) or entry_kind != expected:
         return conditions
     if amount <= 0:
-        conditions.append(Condition("amount_not_positive", "Enter an amount greater than zero.", None, None))
+        conditions.append(Condition("amount_not_positive", N_("Enter an amount greater than zero."), None, None))
     elif done + amount > quantity:
         left = max(quantity - done, 0)
         if left == 0:

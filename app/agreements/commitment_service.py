@@ -55,6 +55,7 @@ from app.conferences.models import (
 from app.conferences.service import require_case_writer
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound, PermissionDenied
+from app.i18n import N_
 from app.notifications.models import Notification
 from app.notifications.service import notify_case_facilitators
 from app.programs.models import Program
@@ -375,10 +376,10 @@ def _require_open(session: Session, *, case: Case, commitment: Commitment) -> No
     session.refresh(commitment)
     problems = []
     if closure_of(session, case=case) is not None:
-        problems.append(Condition("case_closed", "This case is closed: nothing more is recorded against it."))
+        problems.append(Condition("case_closed", N_("This case is closed: nothing more is recorded against it.")))
     if commitment.superseded_at is not None:
         problems.append(
-            Condition("commitment_superseded", "An amendment replaced this commitment: record against the new one.")
+            Condition("commitment_superseded", N_("An amendment replaced this commitment: record against the new one."))
         )
     if problems:
         raise Conflict(problems[0].message, conditions=problems)
@@ -496,12 +497,12 @@ def correct_entry(session: Session, *, actor: Actor, case: Case, entry: Progress
     if entry.reverses_id is not None:
         raise Conflict(
             "A correction cannot itself be reversed: record the entry again instead.",
-            conditions=[Condition("is_correction", "This entry is a correction; record the right entry anew.")],
+            conditions=[Condition("is_correction", N_("This entry is a correction; record the right entry anew."))],
         )
     if session.exec(select(ProgressEntry.id).where(ProgressEntry.reverses_id == entry.id)).first() is not None:
         raise Conflict(
             "This entry was already corrected.",
-            conditions=[Condition("already_corrected", "This entry was already corrected.")],
+            conditions=[Condition("already_corrected", N_("This entry was already corrected."))],
         )
     was_settled = case_state(session, case=case) == "completed"
     reversal = ProgressEntry(
@@ -575,13 +576,13 @@ def waive(session: Session, *, actor: Actor, case: Case, commitment: Commitment,
     if _pending_waiver(session, commitment=commitment) is not None:
         raise Conflict(
             "The survivor has already been asked about waiving this commitment.",
-            conditions=[Condition("waiver_pending", "Wait for the survivor's answer in the portal.")],
+            conditions=[Condition("waiver_pending", N_("Wait for the survivor's answer in the portal."))],
         )
     survivor = _survivor(session, case=case)
     if survivor is None:
         raise Conflict(
             "A waiver needs the survivor's consent, and this case has no survivor.",
-            conditions=[Condition("survivor_missing", "Add the survivor to the case.")],
+            conditions=[Condition("survivor_missing", N_("Add the survivor to the case."))],
         )
     if data.consent_method is not None and not data.survivor_consent_confirmed:
         message = "Confirm that the survivor agreed to waive exactly this commitment."
@@ -667,7 +668,7 @@ def answer_waiver(session: Session, *, actor: Actor, case: Case, waiver: Waiver,
     if waiver.status != WaiverStatus.asked:
         raise Conflict(
             "You have already answered this.",
-            conditions=[Condition("already_answered", "This request was already answered.")],
+            conditions=[Condition("already_answered", N_("This request was already answered."))],
         )
     if agree:
         # The commitment may have been met since the survivor was asked: then there is nothing to waive.
@@ -711,9 +712,9 @@ def close_case(session: Session, *, actor: Actor, case: Case, data: ClosureCreat
     lock_case(session, case=case)
     problems = []
     if closure_of(session, case=case) is not None:
-        problems.append(Condition("case_closed", "This case is already closed."))
+        problems.append(Condition("case_closed", N_("This case is already closed.")))
     elif case_state(session, case=case) == "completed":
-        problems.append(Condition("case_completed", "This case is complete: every commitment is met."))
+        problems.append(Condition("case_completed", N_("This case is complete: every commitment is met.")))
     upcoming = session.exec(
         select(CaseSession.id).where(
             CaseSession.case_id == case.id,
@@ -725,7 +726,7 @@ def close_case(session: Session, *, actor: Actor, case: Case, data: ClosureCreat
         problems.append(
             Condition(
                 "sessions_scheduled",
-                "Cancel the upcoming sessions first, so that everyone invited is told.",
+                N_("Cancel the upcoming sessions first, so that everyone invited is told."),
                 f"/cases/{case.id}/sessions",
             )
         )

@@ -48,7 +48,9 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import CASE_WRITERS, record_case_read
 from app.db import SessionDep, get_session
 from app.errors import AppError, Conflict, InvalidInput, NotFound
-from app.web import field_errors, form_data, is_htmx, redirect, render, validate_form, verify_csrf
+from app.i18n import N_, Choices, Labels
+from app.i18n import gettext as _
+from app.web import field_errors, form_data, is_htmx, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(tags=["monitoring pages"], dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -57,37 +59,37 @@ StreamingSession = Annotated[Session, Depends(get_session, scope="request")]
 
 FILTER_FIELDS = ("status", "kind", "facilitator_id", "due_from", "due_to", "sort", "page")
 SORT_LABELS = {
-    "due_on": "Due date, soonest first",
-    "-due_on": "Due date, latest first",
-    "case": "Case reference, A to Z",
-    "-case": "Case reference, Z to A",
-    "status": "Status",
-    "kind": "Kind of commitment",
+    "due_on": N_("Due date, soonest first"),
+    "-due_on": N_("Due date, latest first"),
+    "case": N_("Case reference, A to Z"),
+    "-case": N_("Case reference, Z to A"),
+    "status": N_("Status"),
+    "kind": N_("Kind of commitment"),
 }
-DATE_MESSAGE = "Enter a date, for example 2026-03-31."
-AMOUNT_MESSAGE = "Enter the amount as a number, for example 50 or 12.50."
+DATE_MESSAGE = N_("Enter a date, for example 2026-03-31.")
+AMOUNT_MESSAGE = N_("Enter the amount as a number, for example 50 or 12.50.")
 # The amount a commitment takes progress in, and how the form asks for it.
 AMOUNT_KINDS = frozenset({CommitmentKind.payment, CommitmentKind.service_hours, CommitmentKind.program_attendance})
 STATE_LABELS = {
-    "no_agreement": "No signed agreement yet",
-    "monitoring": "In monitoring",
-    "completed": "Completed: every commitment is met or waived",
-    "closed": "Closed",
+    "no_agreement": N_("No signed agreement yet"),
+    "monitoring": N_("In monitoring"),
+    "completed": N_("Completed: every commitment is met or waived"),
+    "closed": N_("Closed"),
 }
 
 LABELS: dict[str, Any] = {
-    "status_label": STATUS_LABELS,
-    "kind_label": KIND_LABELS,
-    "progress_label": PROGRESS_LABELS,
-    "role_label": PARTICIPANT_ROLE_LABELS,
-    "state_label": STATE_LABELS,
-    "closure_label": CLOSURE_REASONS,
-    "consent_method_label": WAIVER_CONSENT_METHODS | {"portal": "In their private page"},
-    "status_options": [(s.value, label) for s, label in STATUS_LABELS.items()],
-    "kind_options": [(k.value, label) for k, label in KIND_LABELS.items()],
-    "sort_options": list(SORT_LABELS.items()),
-    "closure_options": [(r.value, label) for r, label in CLOSURE_REASONS.items()],
-    "consent_method_options": list(WAIVER_CONSENT_METHODS.items()),
+    "status_label": Labels(STATUS_LABELS),
+    "kind_label": Labels(KIND_LABELS),
+    "progress_label": Labels(PROGRESS_LABELS),
+    "role_label": Labels(PARTICIPANT_ROLE_LABELS),
+    "state_label": Labels(STATE_LABELS),
+    "closure_label": Labels(CLOSURE_REASONS),
+    "consent_method_label": Labels(WAIVER_CONSENT_METHODS | {"portal": N_("In their private page")}),
+    "status_options": Choices((s.value, label) for s, label in STATUS_LABELS.items()),
+    "kind_options": Choices((k.value, label) for k, label in KIND_LABELS.items()),
+    "sort_options": Choices(SORT_LABELS.items()),
+    "closure_options": Choices((r.value, label) for r, label in CLOSURE_REASONS.items()),
+    "consent_method_options": Choices(WAIVER_CONSENT_METHODS.items()),
     "amount_kinds": {k.value for k in AMOUNT_KINDS},
 }
 
@@ -118,7 +120,7 @@ def parse_filters(params: Any) -> Filters:
     try:
         f = CommitmentFilter.model_validate(given)
     except ValidationError as exc:
-        errors = {k: DATE_MESSAGE if k in ("due_from", "due_to") else v for k, v in field_errors(exc).items()}
+        errors = {k: _(DATE_MESSAGE) if k in ("due_from", "due_to") else v for k, v in field_errors(exc).items()}
         try:
             f = CommitmentFilter.model_validate({k: v for k, v in given.items() if k not in errors})
         except ValidationError:
@@ -281,7 +283,7 @@ def record_progress(
     data, errors = validate_form(ProgressCreate, form, flags=("notify_survivor",))
     if data is None:
         errors = {
-            k: {"amount": AMOUNT_MESSAGE, "occurred_on": DATE_MESSAGE}.get(k, v) if k != "kind" else v
+            k: {"amount": _(AMOUNT_MESSAGE), "occurred_on": _(DATE_MESSAGE)}.get(k, v) if k != "kind" else v
             for k, v in errors.items()
         }
         return _progress_fragment(
@@ -298,16 +300,18 @@ def record_progress(
             case=case,
             commitment_id=commitment_id,
             form=form,
-            errors=exc.field_errors,
+            errors=translated(exc.field_errors),
             refusal=None if exc.field_errors else exc,
             status_code=exc.status_code,
         )
     row = _row(session, actor, case=case, commitment_id=commitment_id)
     assert row is not None
-    message = (
-        f"{PROGRESS_LABELS[data.kind]} recorded for case {row.case_reference}, {row.description}. "
-        f"Status now: {row.status_label}."
-    )
+    message = _("%(progress)s recorded for case %(reference)s, %(description)s. Status now: %(status)s.") % {
+        "progress": _(PROGRESS_LABELS[data.kind]),
+        "reference": row.case_reference,
+        "description": row.description,
+        "status": _(row.status_label),
+    }
     if not is_htmx(request):
         return redirect(request, _safe_next(str(form.get("next") or ""), case), flash=message)
     return _progress_fragment(request, session, actor, case=case, commitment_id=commitment_id, message=message)
@@ -355,7 +359,7 @@ def _refused(
         actor,
         case=case,
         failed=failed,
-        errors=exc.field_errors,
+        errors=translated(exc.field_errors),
         values={k: v for k, v in form.items() if k != "csrf_token"},
         refusal=exc if isinstance(exc, Conflict) or not exc.field_errors else None,
         status_code=exc.status_code,
@@ -395,7 +399,7 @@ def correct_entry(
         commitment_service.correct_entry(session, actor=actor, case=case, entry=entry, reason=data.reason)
     except (InvalidInput, Conflict) as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed=failed, form=form)
-    return redirect(request, _page_url(case), flash="The correction is recorded. Both entries stay on the record.")
+    return redirect(request, _page_url(case), flash=_("The correction is recorded. Both entries stay on the record."))
 
 
 def waiver_from_form(form: FormData) -> tuple[WaiverCreate | None, dict[str, str]]:
@@ -431,9 +435,9 @@ def waive(
     except (InvalidInput, Conflict) as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed=failed, form=form)
     flash = (
-        "The commitment is waived, with the survivor's consent on record."
+        _("The commitment is waived, with the survivor's consent on record.")
         if data.consent_method
-        else "The survivor is asked in their private page. The commitment stands until they agree."
+        else _("The survivor is asked in their private page. The commitment stands until they agree.")
     )
     return redirect(request, _page_url(case), flash=flash)
 
@@ -449,4 +453,9 @@ def close_case(request: Request, case: DetailCase, session: SessionDep, actor: A
         commitment_service.close_case(session, actor=actor, case=case, data=data)
     except (InvalidInput, Conflict) as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed="close", form=form)
-    return redirect(request, _page_url(case), flash=f"Case {case.reference} is closed: {CLOSURE_REASONS[data.reason]}.")
+    return redirect(
+        request,
+        _page_url(case),
+        flash=_("Case %(reference)s is closed: %(reason)s.")
+        % {"reference": case.reference, "reason": _(CLOSURE_REASONS[data.reason])},
+    )

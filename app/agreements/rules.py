@@ -42,9 +42,9 @@ def transition_conditions(current: VersionStatus, target: VersionStatus) -> list
     if can_move(current, target):
         return []
     if current == VersionStatus.sealed:
-        return [Condition("version_sealed", "This version is sealed: change it with an amendment.")]
+        return [Condition("version_sealed", N_("This version is sealed: change it with an amendment."))]
     if current == VersionStatus.superseded:
-        return [Condition("version_superseded", "A newer version replaced this one.")]
+        return [Condition("version_superseded", N_("A newer version replaced this one."))]
     return [
         Condition(
             "transition_not_allowed",
@@ -90,18 +90,21 @@ def signing_conditions(
     """G5: a signature is for the version being signed, bound to its exact text, once per required signer."""
     conditions = []
     if status != VersionStatus.signing:
-        conditions.append(Condition("not_open_for_signature", "This version is not open for signature."))
+        conditions.append(Condition("not_open_for_signature", N_("This version is not open for signature.")))
     if offered_sha256 != version_sha256:
         conditions.append(
             Condition(
                 "text_changed",
-                "The text you were shown is not the current text of this version. Read the current text and sign that.",
+                N_(
+                    "The text you were shown is not the current text of this version. "
+                    "Read the current text and sign that."
+                ),
             )
         )
     if signer_key not in set(required):
-        conditions.append(Condition("not_a_signer", "You are not one of the people who sign this agreement."))
+        conditions.append(Condition("not_a_signer", N_("You are not one of the people who sign this agreement.")))
     if signer_key in set(signed):
-        conditions.append(Condition("already_signed", "You have already signed this version."))
+        conditions.append(Condition("already_signed", N_("You have already signed this version.")))
     return conditions
 
 

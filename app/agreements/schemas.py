@@ -18,6 +18,7 @@ from app.agreements.models import ReviewDecision, TermKind, VersionStatus
 from app.agreements.terms import CURRENCIES, Term
 from app.conferences.models import ParticipantRole
 from app.db import RecordId
+from app.i18n import N_
 from app.schemas import InputModel, refuse_nul
 
 MAX_TERMS = 60
@@ -25,33 +26,33 @@ MAX_INSTALMENTS = 120
 Sha256 = Field(pattern=r"^[0-9a-f]{64}$", description="The SHA-256 (hex) of the exact text you were shown.")
 
 STATUS_LABELS = {
-    VersionStatus.draft: "Draft",
-    VersionStatus.in_review: "With the parties for review",
-    VersionStatus.changes_requested: "Changes asked for: back to drafting",
-    VersionStatus.accepted: "Accepted by both parties",
-    VersionStatus.signing: "Open for signature",
-    VersionStatus.sealed: "Signed and sealed",
-    VersionStatus.superseded: "Replaced by a newer version",
+    VersionStatus.draft: N_("Draft"),
+    VersionStatus.in_review: N_("With the parties for review"),
+    VersionStatus.changes_requested: N_("Changes asked for: back to drafting"),
+    VersionStatus.accepted: N_("Accepted by both parties"),
+    VersionStatus.signing: N_("Open for signature"),
+    VersionStatus.sealed: N_("Signed and sealed"),
+    VersionStatus.superseded: N_("Replaced by a newer version"),
 }
 TERM_KIND_LABELS = {
-    TermKind.apology: "Apology",
-    TermKind.restitution: "Restitution (a payment)",
-    TermKind.service_hours: "Community service hours",
-    TermKind.program_attendance: "Program attendance",
-    TermKind.no_contact: "No contact",
-    TermKind.other: "Other commitment",
+    TermKind.apology: N_("Apology"),
+    TermKind.restitution: N_("Restitution (a payment)"),
+    TermKind.service_hours: N_("Community service hours"),
+    TermKind.program_attendance: N_("Program attendance"),
+    TermKind.no_contact: N_("No contact"),
+    TermKind.other: N_("Other commitment"),
 }
 APOLOGY_FORM_LABELS = {
-    "spoken": "Spoken, in person",
-    "written": "A written apology",
-    "letter_through_program": "A letter passed on through the program",
+    "spoken": N_("Spoken, in person"),
+    "written": N_("A written apology"),
+    "letter_through_program": N_("A letter passed on through the program"),
 }
 DECISION_LABELS = {
-    ReviewDecision.accepted: "Accepted this version",
-    ReviewDecision.changes_requested: "Asked for changes",
+    ReviewDecision.accepted: N_("Accepted this version"),
+    ReviewDecision.changes_requested: N_("Asked for changes"),
 }
-METHOD_LABELS = {"portal": "In the private portal", "in_person": "In person, recorded by a facilitator"}
-VIA_LABELS = {"portal": "In the private portal", "facilitator": "In person, recorded by a facilitator"}
+METHOD_LABELS = {"portal": N_("In the private portal"), "in_person": N_("In person, recorded by a facilitator")}
+VIA_LABELS = {"portal": N_("In the private portal"), "facilitator": N_("In person, recorded by a facilitator")}
 
 
 def _refuse_nul_deep(value: Any) -> Any:

@@ -36,7 +36,7 @@ from app.conferences.models import Case, CaseSession, Participant, ParticipantRo
 from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
-from app.i18n import language_for
+from app.i18n import N_, language_for
 from app.notifications.service import notify_case_facilitators
 
 FACILITATOR_SIGNER = "facilitator"
@@ -128,7 +128,9 @@ def _new_version(
         raise Conflict(
             "Someone else saved this agreement a moment ago. Nothing was overwritten.",
             conditions=[
-                Condition("edit_conflict", "Reload the agreement, read the current text, and make your change again.")
+                Condition(
+                    "edit_conflict", N_("Reload the agreement, read the current text, and make your change again.")
+                )
             ],
         ) from exc
     return version
@@ -147,7 +149,7 @@ def save_draft(
         raise Conflict(
             "Draft the agreement after the conference is held.",
             conditions=[
-                Condition("conference_not_held", "Mark the conference as held first.", f"/cases/{case.id}/sessions")
+                Condition("conference_not_held", N_("Mark the conference as held first."), f"/cases/{case.id}/sessions")
             ],
         )
     agreement = agreement_of(session, case=case)
@@ -167,12 +169,12 @@ def save_draft(
         raise Conflict(
             f"Someone saved version {current_number} while you were editing version {based_on}. Your changes were "
             "not saved, and nothing was overwritten. The current text is:\n\n" + text,
-            conditions=[Condition("edit_conflict", "The agreement changed while you were editing it.")],
+            conditions=[Condition("edit_conflict", N_("The agreement changed while you were editing it."))],
         )
     if latest is not None and latest.status == VersionStatus.sealed:
         raise Conflict(
             "This agreement is sealed. Change it with an amendment.",
-            conditions=[Condition("version_sealed", "Start an amendment to change a sealed agreement.")],
+            conditions=[Condition("version_sealed", N_("Start an amendment to change a sealed agreement."))],
         )
     if latest is not None:
         _move(session, version=latest, target=VersionStatus.superseded)
@@ -212,12 +214,12 @@ def start_amendment(
     if latest is None or latest.status != VersionStatus.sealed:
         raise Conflict(
             "Only a sealed agreement is amended; edit the draft instead.",
-            conditions=[Condition("transition_not_allowed", "Edit the draft: it is not sealed yet.")],
+            conditions=[Condition("transition_not_allowed", N_("Edit the draft: it is not sealed yet."))],
         )
     if based_on != latest.number:
         raise Conflict(
             "The agreement changed while you were editing it.",
-            conditions=[Condition("edit_conflict", "Reload and start again.")],
+            conditions=[Condition("edit_conflict", N_("Reload and start again."))],
         )
     if not terms:
         raise InvalidInput("Add at least one term.", field_errors={"terms": "Add at least one term."})
@@ -288,7 +290,7 @@ def record_review(
     if participant.role not in (ParticipantRole.survivor, ParticipantRole.responsible_party):
         raise Conflict(
             "Only the survivor and the responsible party review the agreement.",
-            conditions=[Condition("not_a_signer", "This person does not review or sign this agreement.")],
+            conditions=[Condition("not_a_signer", N_("This person does not review or sign this agreement."))],
         )
     if version.status != VersionStatus.in_review:
         raise Conflict(
@@ -298,7 +300,7 @@ def record_review(
     if text_sha256 != version.text_sha256:
         raise Conflict(
             "The text you reviewed is not this version's text.",
-            conditions=[Condition("text_changed", "Read the current text and review that.")],
+            conditions=[Condition("text_changed", N_("Read the current text and review that."))],
         )
     if decision == ReviewDecision.changes_requested and not comment.strip():
         message = "Say what you would like changed."
@@ -458,7 +460,7 @@ def sign_version(
     except IntegrityError as exc:
         raise Conflict(
             "This signature cannot be recorded.",
-            conditions=[Condition("already_signed", "This version is already signed by this signer.")],
+            conditions=[Condition("already_signed", N_("This version is already signed by this signer."))],
         ) from exc
     record_event(
         session,
@@ -494,13 +496,13 @@ def decline_to_sign(
     if signer_key not in required_signers(session, case=case):
         raise Conflict(
             "Only a person who signs this agreement can decline to sign it.",
-            conditions=[Condition("not_a_signer", "This person is not one of the signers of this agreement.")],
+            conditions=[Condition("not_a_signer", N_("This person is not one of the signers of this agreement."))],
         )
     if version.status != VersionStatus.signing:
         # The table lets a version in review go back to drafting (a review asking for changes), but
         # only a version open for signature can be declined; sealed and superseded keep their own codes.
         problems = transition_conditions(VersionStatus(version.status), VersionStatus.changes_requested) or [
-            Condition("not_open_for_signature", "This version is not open for signature.")
+            Condition("not_open_for_signature", N_("This version is not open for signature."))
         ]
         raise Conflict(problems[0].message, conditions=problems)
     _move(session, version=version, target=VersionStatus.changes_requested)

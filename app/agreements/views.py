@@ -51,7 +51,9 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import record_case_read
 from app.db import SessionDep
 from app.errors import AppError, Conflict, InvalidInput
-from app.web import form_data, optional_id, redirect, render, validate_form, verify_csrf
+from app.i18n import N_, Choices, Labels
+from app.i18n import gettext as _
+from app.web import form_data, optional_id, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -59,25 +61,27 @@ BASE = "/cases/{case_id}/agreement"
 ONE = BASE + "/versions/{number}"
 
 LABELS: dict[str, Any] = {
-    "status_label": STATUS_LABELS,
-    "kind_label": TERM_KIND_LABELS,
-    "decision_label": DECISION_LABELS,
-    "method_label": METHOD_LABELS,
-    "via_label": VIA_LABELS,
-    "role_label": {**PARTICIPANT_ROLE_LABELS, "facilitator": "Facilitator"},
-    "term_kinds": [(k.value, v) for k, v in TERM_KIND_LABELS.items()],
-    "apology_forms": list(APOLOGY_FORM_LABELS.items()),
+    "status_label": Labels(STATUS_LABELS),
+    "kind_label": Labels(TERM_KIND_LABELS),
+    "decision_label": Labels(DECISION_LABELS),
+    "method_label": Labels(METHOD_LABELS),
+    "via_label": Labels(VIA_LABELS),
+    "role_label": Labels({**PARTICIPANT_ROLE_LABELS, "facilitator": N_("Facilitator")}),
+    "term_kinds": Choices((k.value, v) for k, v in TERM_KIND_LABELS.items()),
+    "apology_forms": Choices(APOLOGY_FORM_LABELS.items()),
     "currencies": CURRENCY_OPTIONS,
     "intent_statement": INTENT_STATEMENT,
-    "commitment_status_label": COMMITMENT_STATUS_LABELS,
-    "add_labels": [
-        (TermKind.apology.value, "Add an apology"),
-        (TermKind.restitution.value, "Add a payment (restitution)"),
-        (TermKind.service_hours.value, "Add community service hours"),
-        (TermKind.program_attendance.value, "Add program attendance"),
-        (TermKind.no_contact.value, "Add no contact"),
-        (TermKind.other.value, "Add another commitment"),
-    ],
+    "commitment_status_label": Labels(COMMITMENT_STATUS_LABELS),
+    "add_labels": Choices(
+        [
+            (TermKind.apology.value, N_("Add an apology")),
+            (TermKind.restitution.value, N_("Add a payment (restitution)")),
+            (TermKind.service_hours.value, N_("Add community service hours")),
+            (TermKind.program_attendance.value, N_("Add program attendance")),
+            (TermKind.no_contact.value, N_("Add no contact")),
+            (TermKind.other.value, N_("Add another commitment")),
+        ]
+    ),
 }
 
 
@@ -178,7 +182,7 @@ def _refused(
         actor,
         case=case,
         failed=failed,
-        errors=exc.field_errors,
+        errors=translated(exc.field_errors),
         values=values,
         refusal=exc if isinstance(exc, Conflict) or not exc.field_errors else None,
         status_code=exc.status_code,
@@ -208,7 +212,9 @@ def send_for_review(
         service.send_for_review(session, actor=actor, case=case, version=version)
     except Conflict as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed="review", form=form)
-    return redirect(request, _url(case), flash=f"Version {version.number} is with the parties for review.")
+    return redirect(
+        request, _url(case), flash=_("Version %(number)s is with the parties for review.") % {"number": version.number}
+    )
 
 
 @router.post(ONE + "/reviews")
@@ -233,7 +239,9 @@ def record_review(
         )
     except (Conflict, InvalidInput) as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed="review", form=form)
-    return redirect(request, _url(case), flash=f"The review by {participant.display_name} is recorded.")  # type: ignore[union-attr]
+    return redirect(
+        request, _url(case), flash=_("The review by %(name)s is recorded.") % {"name": participant.display_name}
+    )  # type: ignore[union-attr]
 
 
 @router.post(ONE + "/send-for-signature")
@@ -245,7 +253,9 @@ def send_for_signature(
         service.send_for_signature(session, actor=actor, case=case, version=version)
     except Conflict as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed="send", form=form)
-    return redirect(request, _url(case), flash=f"Version {version.number} is open for signature.")
+    return redirect(
+        request, _url(case), flash=_("Version %(number)s is open for signature.") % {"number": version.number}
+    )
 
 
 @router.post(ONE + "/signatures")
@@ -273,7 +283,7 @@ def sign_version(
     except (Conflict, InvalidInput) as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed="sign", form=form)
     sealed = version.status == VersionStatus.sealed
-    flash = "Signed. Every signature is in: the agreement is sealed." if sealed else "The signature is recorded."
+    flash = _("Signed. Every signature is in: the agreement is sealed.") if sealed else _("The signature is recorded.")
     return redirect(request, _url(case), flash=flash)
 
 
@@ -292,7 +302,7 @@ def decline_to_sign(
         )
     except (Conflict, InvalidInput) as exc:
         return _refused(request, session, actor, case=case, exc=exc, failed="decline", form=form)
-    return redirect(request, _url(case), flash="Recorded: not signed. The agreement is back in drafting.")
+    return redirect(request, _url(case), flash=_("Recorded: not signed. The agreement is back in drafting."))
 
 
 @router.get(ONE + "/pdf")
@@ -416,13 +426,13 @@ def _submit(
             )
     except (Conflict, InvalidInput) as exc:
         return _editor_refused(request, session, case=case, state=state, exc=exc)
-    return redirect(request, _url(case), flash=f"Saved as version {version.number}.")
+    return redirect(request, _url(case), flash=_("Saved as version %(number)s.") % {"number": version.number})
 
 
 def _editor_refused(request: Request, session: Session, *, case: Case, state: EditorState, exc: AppError) -> Response:
     """Nothing is saved; on an edit conflict the current text is shown beside the person's unsaved terms."""
     session.rollback()
-    state.errors = exc.field_errors
+    state.errors = translated(exc.field_errors)
     current = None
     if any(c.code == "edit_conflict" for c in exc.conditions):
         current = queries.latest_version(session, case=case)

@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.conferences.models import Case
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.web import render, validate_form, verify_csrf
+from app.web import render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 PAGE = "/admin/access-review"
@@ -45,7 +45,7 @@ def access_review_page(request: Request, session: SessionDep, actor: AdminDep) -
         try:
             result = review_for(session, actor, f)
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     users = session.exec(select(User).where(User.program_id == actor.program_id).order_by(col(User.full_name))).all()
     values = dict(request.query_params)
     if result is not None:

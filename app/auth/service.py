@@ -32,13 +32,14 @@ from app.auth.schemas import (
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.i18n import N_
 from app.programs.models import Program
 from app.programs.schemas import ProgramCreate
 from app.programs.service import create_program
 from app.security import keyed_digest, new_token, token_digest
 
 ACCESS_TOKEN_PREFIX = "mend_pat_"  # noqa: S105 (a public prefix, not a secret)
-SIGN_IN_FAILED = "Sign-in failed. Check your email address and password."
+SIGN_IN_FAILED = N_("Sign-in failed. Check your email address and password.")
 SIGN_IN_THROTTLED = "Too many unsuccessful attempts. For your security, wait {minutes} minutes and try again."
 
 
@@ -76,7 +77,7 @@ def create_user(session: Session, *, actor: Actor, program_id: int, data: UserCr
     if _email_taken(session, email):
         raise InvalidInput(
             "An account with this email address already exists.",
-            field_errors={"email": "An account with this email address already exists."},
+            field_errors={"email": N_("An account with this email address already exists.")},
         )
     user = User(
         program_id=program_id,
@@ -129,7 +130,7 @@ def change_password(session: Session, *, actor: Actor, user: User, data: Passwor
     if not verify_password(user.password_hash, data.current_password):
         raise InvalidInput(
             "Your current password is not right.",
-            field_errors={"current_password": "This is not your current password."},
+            field_errors={"current_password": N_("This is not your current password.")},
         )
     user.password_hash = hash_password(data.password)
     session.add(user)

@@ -13,12 +13,18 @@ from app.auth.schemas import AccessTokenCreate, FirstAdminSetup, PasswordChange,
 from app.config import get_settings
 from app.db import RecordId, SessionDep
 from app.errors import InvalidInput
+from app.i18n import N_
+from app.i18n import gettext as _
 from app.programs.schemas import timezone_choices
-from app.web import form_data, redirect, render, validate_form, verify_csrf
+from app.web import form_data, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
-ROLE_OPTIONS = [(r.value, r.value.capitalize()) for r in UserRole]
+ROLE_LABELS = {UserRole.admin: N_("Admin"), UserRole.facilitator: N_("Facilitator"), UserRole.staff: N_("Staff")}
+
+
+def _role_options() -> list[tuple[str, str]]:
+    return [(role.value, _(label)) for role, label in ROLE_LABELS.items()]
 
 
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
@@ -47,7 +53,7 @@ def home(actor: OptionalActorDep) -> Response:
 @router.get("/login")
 def login_page(request: Request, next: str | None = None, expired: bool = False) -> Response:
     """The sign-in form."""
-    notice = "You were signed out because the session expired. Sign in again." if expired else None
+    notice = _("You were signed out because the session expired. Sign in again.") if expired else None
     return render(request, "auth/login.html", {"errors": {}, "email": "", "next": _safe_next(next), "notice": notice})
 
 
@@ -74,7 +80,7 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
         return render(
             request,
             "auth/login.html",
-            {"errors": {}, "form_error": result.error, "email": data.email, "next": next_url},
+            {"errors": {}, "form_error": _(result.error), "email": data.email, "next": next_url},
             status_code=401,
         )
     response = redirect(request, next_url)
@@ -86,7 +92,7 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
 def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     """Sign out: the session is revoked on the server, not only forgotten by the browser."""
     service.end_session(session, actor=actor, token=request.cookies.get(SESSION_COOKIE, ""))
-    response = redirect(request, "/login", flash="You are signed out.")
+    response = redirect(request, "/login", flash=_("You are signed out."))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -128,7 +134,9 @@ def setup(token: str, request: Request, session: SessionDep, form: FormDep) -> R
     user, token_value = service.complete_setup(
         session, token=token, data=data, request_id=request.state.request_id, ip_address=client_ip(request)
     )
-    response = redirect(request, "/admin/users", flash=f"Welcome, {user.full_name}. Your program is ready.")
+    response = redirect(
+        request, "/admin/users", flash=_("Welcome, %(name)s. Your program is ready.") % {"name": user.full_name}
+    )
     _set_session_cookie(request, response, token_value)
     return response
 
@@ -158,7 +166,7 @@ def create_token(request: Request, session: SessionDep, actor: ActorDep, form: F
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(token_id: RecordId, request: Request, session: SessionDep, actor: ActorDep) -> Response:
     service.revoke_access_token(session, actor=actor, token_id=token_id)
-    return redirect(request, "/account/tokens", flash="The token is revoked and no longer works.")
+    return redirect(request, "/account/tokens", flash=_("The token is revoked and no longer works."))
 
 
 @router.get("/account/password")
@@ -174,10 +182,10 @@ def change_password(request: Request, session: SessionDep, actor: ActorDep, form
         try:
             service.change_password(session, actor=actor, user=user, data=data)
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     if errors:
         return render(request, "auth/password.html", {"errors": errors}, status_code=422)
-    response = redirect(request, "/login", flash="Your password is changed. Sign in with the new one.")
+    response = redirect(request, "/login", flash=_("Your password is changed. Sign in with the new one."))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -192,7 +200,7 @@ def users_page(request: Request, session: SessionDep, actor: AdminDep) -> Respon
 @router.get("/admin/users/new")
 def new_user_page(request: Request, actor: AdminDep) -> Response:
     return render(
-        request, "auth/user_new.html", {"errors": {}, "values": {"role": "facilitator"}, "roles": ROLE_OPTIONS}
+        request, "auth/user_new.html", {"errors": {}, "values": {"role": "facilitator"}, "roles": _role_options()}
     )
 
 
@@ -202,19 +210,21 @@ def create_user(request: Request, session: SessionDep, actor: AdminDep, form: Fo
     if data is not None:
         try:
             user = service.create_user(session, actor=actor, program_id=actor.program_id, data=data)  # type: ignore[arg-type]
-            return redirect(request, "/admin/users", flash=f"Account created for {user.full_name}.")
+            return redirect(
+                request, "/admin/users", flash=_("Account created for %(name)s.") % {"name": user.full_name}
+            )
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     values = {k: v for k, v in form.items() if k != "password"}
     return render(
-        request, "auth/user_new.html", {"errors": errors, "values": values, "roles": ROLE_OPTIONS}, status_code=422
+        request, "auth/user_new.html", {"errors": errors, "values": values, "roles": _role_options()}, status_code=422
     )
 
 
 @router.get("/admin/users/{user_id}")
 def edit_user_page(user_id: RecordId, request: Request, session: SessionDep, actor: AdminDep) -> Response:
     user = service.get_program_user(session, actor=actor, user_id=user_id)
-    return render(request, "auth/user_edit.html", {"user": user, "errors": {}, "roles": ROLE_OPTIONS})
+    return render(request, "auth/user_edit.html", {"user": user, "errors": {}, "roles": _role_options()})
 
 
 @router.post("/admin/users/{user_id}")
@@ -223,7 +233,7 @@ def update_user(user_id: RecordId, request: Request, session: SessionDep, actor:
     data, errors = validate_form(UserUpdate, form, flags=("is_active",))
     if data is None:
         return render(
-            request, "auth/user_edit.html", {"user": user, "errors": errors, "roles": ROLE_OPTIONS}, status_code=422
+            request, "auth/user_edit.html", {"user": user, "errors": errors, "roles": _role_options()}, status_code=422
         )
     service.update_user(session, actor=actor, user=user, data=data)
-    return redirect(request, "/admin/users", flash=f"Saved the changes to {user.full_name}.")
+    return redirect(request, "/admin/users", flash=_("Saved the changes to %(name)s.") % {"name": user.full_name})

@@ -9,18 +9,19 @@ from app.conferences.instruments import Instrument, Rule
 from app.conferences.models import AcknowledgementMethod, ParticipantRole, ScreeningOutcome
 from app.conferences.schemas import FacilitatorPublic
 from app.conferences.screening_rules import MAX_TEXT_ANSWER
+from app.i18n import N_
 from app.schemas import InputModel, PlainText
 
 OUTCOME_LABELS = {
-    ScreeningOutcome.ready: "Ready",
-    ScreeningOutcome.not_yet: "Not yet",
-    ScreeningOutcome.not_suitable: "Not suitable",
+    ScreeningOutcome.ready: N_("Ready"),
+    ScreeningOutcome.not_yet: N_("Not yet"),
+    ScreeningOutcome.not_suitable: N_("Not suitable"),
 }
 METHOD_LABELS = {
-    AcknowledgementMethod.in_person: "In person",
-    AcknowledgementMethod.written: "In writing",
-    AcknowledgementMethod.video: "By video",
-    AcknowledgementMethod.through_counsel: "Through their lawyer",
+    AcknowledgementMethod.in_person: N_("In person"),
+    AcknowledgementMethod.written: N_("In writing"),
+    AcknowledgementMethod.video: N_("By video"),
+    AcknowledgementMethod.through_counsel: N_("Through their lawyer"),
 }
 
 QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=60)]

@@ -25,7 +25,9 @@ from app.conferences.preparation_schemas import (
 from app.conferences.views import LABELS
 from app.db import RecordId, SessionDep, utcnow
 from app.errors import Conflict, InvalidInput
-from app.web import field_errors, form_data, redirect, render, verify_csrf
+from app.i18n import Choices, Labels
+from app.i18n import gettext as _
+from app.web import field_errors, form_data, redirect, render, translated, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -33,10 +35,10 @@ PERSON = "/cases/{case_id}/participants/{participant_id}"
 Model = TypeVar("Model", bound=BaseModel)
 
 PREPARATION_LABELS = LABELS | {
-    "outcome_label": {k.value: v for k, v in OUTCOME_LABELS.items()},
-    "outcomes": [(k.value, v) for k, v in OUTCOME_LABELS.items()],
-    "method_label": {k.value: v for k, v in METHOD_LABELS.items()},
-    "methods": [(k.value, v) for k, v in METHOD_LABELS.items()],
+    "outcome_label": Labels({k.value: v for k, v in OUTCOME_LABELS.items()}),
+    "outcomes": Choices((k.value, v) for k, v in OUTCOME_LABELS.items()),
+    "method_label": Labels({k.value: v for k, v in METHOD_LABELS.items()}),
+    "methods": Choices((k.value, v) for k, v in METHOD_LABELS.items()),
 }
 
 
@@ -119,12 +121,12 @@ def record_screening(
     if data is not None:
         try:
             screening = preparation.record_screening(session, actor=actor, participant=participant, **dict(data))
-            flash = f"Screening recorded: {OUTCOME_LABELS[screening.outcome]}."
+            flash = _("Screening recorded: %(outcome)s.") % {"outcome": _(OUTCOME_LABELS[screening.outcome])}
             return redirect(
                 request, f"/cases/{case.id}/participants/{participant.id}/screening/{screening.id}", flash=flash
             )
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
         except Conflict as exc:
             errors, status_code = {"outcome": " ".join(c.message for c in exc.conditions) or exc.message}, 409
     return _screening_page(request, session, actor, **page, errors=errors, status_code=status_code)
@@ -209,8 +211,8 @@ def record_acknowledgement(
         try:
             preparation.record_acknowledgement(session, actor=actor, participant=participant, **dict(data))
             url = f"/cases/{case.id}/participants/{participant.id}/acknowledgement"
-            return redirect(request, url, flash="The acknowledgement of the basic facts is recorded.")
+            return redirect(request, url, flash=_("The acknowledgement of the basic facts is recorded."))
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     page = {"case": case, "participant": participant, "values": values, "errors": errors}
     return _acknowledgement_page(request, session, actor, **page, status_code=422)

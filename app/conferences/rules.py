@@ -13,6 +13,7 @@ from app.agreements.commitment_rules import case_openness, local_today
 from app.agreements.models import CommitmentKind
 from app.conferences.models import ParticipantRole, ScreeningOutcome, SessionKind, SessionStatus
 from app.errors import Condition
+from app.i18n import N_
 from app.safety.models import ConsentScope, RiskLevel
 from app.safety.rules import ConsentFact, consent_state, safety_plan_required, withdrawn_participants
 
@@ -33,18 +34,18 @@ class Step(StrEnum):
 
 
 STEP_LABELS: dict[Step, str] = {
-    Step.referral: "Referral",
-    Step.preparation: "Preparation",
-    Step.ready: "Ready to schedule",
-    Step.conference_scheduled: "Conference scheduled",
-    Step.conference_held: "Conference held",
-    Step.agreement_drafted: "Agreement drafted",
-    Step.survivor_review: "Survivor review",
-    Step.signing: "Signing",
-    Step.signed: "Signed",
-    Step.monitoring: "Monitoring",
-    Step.completed: "Completed",
-    Step.closed: "Closed",
+    Step.referral: N_("Referral"),
+    Step.preparation: N_("Preparation"),
+    Step.ready: N_("Ready to schedule"),
+    Step.conference_scheduled: N_("Conference scheduled"),
+    Step.conference_held: N_("Conference held"),
+    Step.agreement_drafted: N_("Agreement drafted"),
+    Step.survivor_review: N_("Survivor review"),
+    Step.signing: N_("Signing"),
+    Step.signed: N_("Signed"),
+    Step.monitoring: N_("Monitoring"),
+    Step.completed: N_("Completed"),
+    Step.closed: N_("Closed"),
 }
 
 JOURNEY: tuple[Step, ...] = tuple(step for step in Step if step != Step.closed)
@@ -211,7 +212,7 @@ def pause_reasons(facts: CaseFacts) -> list[Condition]:
             reasons.append(
                 Condition(
                     "risk_critical",
-                    "The latest safety assessment of the survivor is critical.",
+                    N_("The latest safety assessment of the survivor is critical."),
                     f"{base}/safety",
                     survivor.id,
                 )
@@ -221,7 +222,7 @@ def pause_reasons(facts: CaseFacts) -> list[Condition]:
             reasons.append(
                 Condition(
                     "safety_concern_open",
-                    "An urgent safety concern is waiting for a facilitator's review.",
+                    N_("An urgent safety concern is waiting for a facilitator's review."),
                     f"{base}/safety",
                 )
             )
@@ -246,7 +247,9 @@ def _safety_conditions(facts: CaseFacts, person: ParticipantFact) -> list[Condit
     base = f"/cases/{facts.case_id}"
     latest = facts.latest_assessment(person.id)
     if latest is None:
-        return [Condition("safety_assessment_missing", "Assess the survivor's safety.", f"{base}/safety", person.id)]
+        return [
+            Condition("safety_assessment_missing", N_("Assess the survivor's safety."), f"{base}/safety", person.id)
+        ]
     if latest.level == RiskLevel.critical:
         message = "The survivor's safety risk is critical: no conference until a new assessment lowers it."
         return [Condition("risk_critical", message, f"{base}/safety", person.id)]
@@ -313,7 +316,7 @@ def conference_conditions(facts: CaseFacts, attendee_ids: Iterable[int] | None =
     responsible = facts.with_role(ParticipantRole.responsible_party)
     if not survivors:
         conditions.append(
-            Condition("survivor_missing", "Add the survivor as a participant.", f"{base}/participants/new")
+            Condition("survivor_missing", N_("Add the survivor as a participant."), f"{base}/participants/new")
         )
     if not responsible:
         message = "Add the responsible party as a participant."

@@ -32,6 +32,7 @@ from app.conferences.scheduling_rules import Booking, LocalTimeError, conflicts,
 from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
+from app.i18n import N_
 from app.programs.models import Program
 from app.safety.models import SafetyPlan, SessionMode
 
@@ -135,7 +136,7 @@ def _safety_measures(
     problems: list[Condition] = []
     times = {p.id: (starts_at, ends_at, None) for p in people}
     if plan.kind == SessionKind.preparation and both_parties:
-        problems.append(Condition("preparation_one_party", "A preparation meeting is with one party only."))
+        problems.append(Condition("preparation_one_party", N_("A preparation meeting is with one party only.")))
     if not both_parties or plan.mode not in (SessionMode.in_person, SessionMode.shuttle):
         return times, problems  # type: ignore[return-value]
     survivor_room, responsible_room = plan.survivor_waiting_room, plan.responsible_waiting_room

@@ -15,25 +15,26 @@ from app.conferences.models import ParticipantRole, SessionKind, SessionStatus
 from app.conferences.scheduling import SessionPlan
 from app.conferences.schemas import FacilitatorPublic
 from app.db import RecordId
+from app.i18n import N_
 from app.safety.models import SessionMode
 from app.schemas import InputModel
 
 KIND_LABELS = {
-    SessionKind.preparation: "Preparation meeting",
-    SessionKind.conference: "Conference",
-    SessionKind.follow_up: "Follow-up review",
+    SessionKind.preparation: N_("Preparation meeting"),
+    SessionKind.conference: N_("Conference"),
+    SessionKind.follow_up: N_("Follow-up review"),
 }
 MODE_LABELS = {
-    SessionMode.in_person: "In person",
-    SessionMode.video: "By video",
-    SessionMode.shuttle: "Shuttle: the parties stay in separate rooms and the facilitator moves between them",
-    SessionMode.letter: "Letter exchange",
+    SessionMode.in_person: N_("In person"),
+    SessionMode.video: N_("By video"),
+    SessionMode.shuttle: N_("Shuttle: the parties stay in separate rooms and the facilitator moves between them"),
+    SessionMode.letter: N_("Letter exchange"),
 }
 STATUS_LABELS = {
-    SessionStatus.scheduled: "Scheduled",
-    SessionStatus.held: "Held",
-    SessionStatus.cancelled: "Cancelled",
-    SessionStatus.on_hold: "On hold",
+    SessionStatus.scheduled: N_("Scheduled"),
+    SessionStatus.held: N_("Held"),
+    SessionStatus.cancelled: N_("Cancelled"),
+    SessionStatus.on_hold: N_("On hold"),
 }
 
 
@@ -45,8 +46,8 @@ class RepeatedHour(StrEnum):
 
 
 REPEATED_HOUR_LABELS = {
-    RepeatedHour.first: "The first time (before the clocks go back)",
-    RepeatedHour.second: "The second time (after the clocks go back)",
+    RepeatedHour.first: N_("The first time (before the clocks go back)"),
+    RepeatedHour.second: N_("The second time (after the clocks go back)"),
 }
 
 

@@ -34,7 +34,9 @@ from app.conferences.service import record_case_read
 from app.conferences.views import LABELS
 from app.db import SessionDep
 from app.errors import Condition, Conflict, InvalidInput
-from app.web import form_data, optional_id, redirect, render, validate_form, verify_csrf
+from app.i18n import N_, Choices, Labels
+from app.i18n import gettext as _
+from app.web import form_data, optional_id, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -43,16 +45,18 @@ ONE = SESSIONS + "/{session_id}"
 FORM_LISTS = ("attendee_ids", "facilitator_ids")
 
 SCHEDULING_LABELS = LABELS | {
-    "kind_label": KIND_LABELS,
-    "kind_article": {
-        SessionKind.preparation: "a preparation meeting",
-        SessionKind.conference: "the conference",
-        SessionKind.follow_up: "a follow-up review",
-    },
-    "mode_label": MODE_LABELS,
-    "status_label": STATUS_LABELS,
-    "modes": [(k.value, v) for k, v in MODE_LABELS.items()],
-    "repeated_hours": [(k.value, v) for k, v in REPEATED_HOUR_LABELS.items()],
+    "kind_label": Labels(KIND_LABELS),
+    "kind_article": Labels(
+        {
+            SessionKind.preparation: N_("a preparation meeting"),
+            SessionKind.conference: N_("the conference"),
+            SessionKind.follow_up: N_("a follow-up review"),
+        }
+    ),
+    "mode_label": Labels(MODE_LABELS),
+    "status_label": Labels(STATUS_LABELS),
+    "modes": Choices((k.value, v) for k, v in MODE_LABELS.items()),
+    "repeated_hours": Choices((k.value, v) for k, v in REPEATED_HOUR_LABELS.items()),
     "invitation_url": invitation_url,
 }
 
@@ -148,15 +152,17 @@ def _submit(
         try:
             if case_session is None:
                 saved = scheduling.schedule_session(session, actor=actor, case=case, plan=data.to_plan())
-                flash = f"{KIND_LABELS[saved.kind]} scheduled."
+                flash = _("%(kind)s scheduled.") % {"kind": _(KIND_LABELS[saved.kind])}
             else:
                 saved = scheduling.reschedule_session(
                     session, actor=actor, case=case, case_session=case_session, plan=data.to_plan()
                 )
-                flash = f"{KIND_LABELS[saved.kind]} rescheduled. The attendees get an updated invitation."
+                flash = _("%(kind)s rescheduled. The attendees get an updated invitation.") % {
+                    "kind": _(KIND_LABELS[saved.kind])
+                }
             return redirect(request, f"/cases/{case.id}/sessions/{saved.id}", flash=flash)
         except InvalidInput as exc:
-            errors = exc.field_errors or {"_form": exc.message}
+            errors = translated(exc.field_errors or {"_form": exc.message})
         except Conflict as exc:
             refused = exc.conditions or [Condition("refused", exc.message)]
             status_code = 409
@@ -262,8 +268,8 @@ def cancel_session(
     try:
         scheduling.cancel_session(session, actor=actor, case_session=case_session, reason=data.reason)
     except Conflict as exc:
-        return _detail_page(request, session, **page, refusal=exc.message, status_code=409)
-    return redirect(request, f"/cases/{case.id}/sessions/{case_session.id}", flash="The session is cancelled.")
+        return _detail_page(request, session, **page, refusal=_(exc.message), status_code=409)
+    return redirect(request, f"/cases/{case.id}/sessions/{case_session.id}", flash=_("The session is cancelled."))
 
 
 @router.post(ONE + "/held")
@@ -283,8 +289,8 @@ def mark_session_held(
     try:
         scheduling.mark_session_held(session, actor=actor, case_session=case_session, outcome_note=data.outcome_note)
     except Conflict as exc:
-        return _detail_page(request, session, **page, refusal=exc.message, status_code=409)
-    return redirect(request, f"/cases/{case.id}/sessions/{case_session.id}", flash="Recorded as held.")
+        return _detail_page(request, session, **page, refusal=_(exc.message), status_code=409)
+    return redirect(request, f"/cases/{case.id}/sessions/{case_session.id}", flash=_("Recorded as held."))
 
 
 @router.get("/schedule/week")

@@ -23,21 +23,23 @@ from app.conferences.schemas import (
 )
 from app.db import SessionDep
 from app.errors import InvalidInput
+from app.i18n import Choices, Labels
+from app.i18n import gettext as _
 from app.schemas import PlainText
-from app.web import form_data, is_htmx, optional_id, redirect, render, validate_form, verify_csrf
+from app.web import form_data, is_htmx, optional_id, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
 
 LABELS = {
-    "harm_types": [(k.value, v) for k, v in HARM_TYPE_LABELS.items()],
-    "referral_sources": [(k.value, v) for k, v in REFERRAL_SOURCE_LABELS.items()],
-    "participant_roles": [(k.value, v) for k, v in PARTICIPANT_ROLE_LABELS.items()],
-    "languages": sorted(LANGUAGES.items(), key=lambda item: item[1]),
-    "harm_type_label": HARM_TYPE_LABELS,
-    "referral_source_label": REFERRAL_SOURCE_LABELS,
-    "role_label": PARTICIPANT_ROLE_LABELS,
-    "language_label": LANGUAGES,
+    "harm_types": Choices((k.value, v) for k, v in HARM_TYPE_LABELS.items()),
+    "referral_sources": Choices((k.value, v) for k, v in REFERRAL_SOURCE_LABELS.items()),
+    "participant_roles": Choices((k.value, v) for k, v in PARTICIPANT_ROLE_LABELS.items()),
+    "languages": Choices(sorted(LANGUAGES.items(), key=lambda item: item[1])),
+    "harm_type_label": Labels(HARM_TYPE_LABELS),
+    "referral_source_label": Labels(REFERRAL_SOURCE_LABELS),
+    "role_label": Labels(PARTICIPANT_ROLE_LABELS),
+    "language_label": Labels(LANGUAGES),
 }
 
 
@@ -105,9 +107,11 @@ def open_case(request: Request, session: SessionDep, actor: ActorDep, form: Form
     if data is not None:
         try:
             case = service.open_case(session, actor=actor, data=data)
-            return redirect(request, f"/cases/{case.id}", flash=f"Case {case.reference} is open.")
+            return redirect(
+                request, f"/cases/{case.id}", flash=_("Case %(reference)s is open.") % {"reference": case.reference}
+            )
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     values = dict(form) | {"facilitator_ids": [optional_id(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
     return _case_form(request, session, actor, values=values, errors=errors, status_code=422)
 
@@ -146,9 +150,9 @@ def update_case(request: Request, case: DetailCase, session: SessionDep, actor: 
             data.notes = ""  # an emptied notes box clears the notes
         try:
             service.update_case(session, actor=actor, case=case, data=data)
-            return redirect(request, f"/cases/{case.id}", flash="Case details saved.")
+            return redirect(request, f"/cases/{case.id}", flash=_("Case details saved."))
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     values = dict(form) | {"facilitator_ids": [optional_id(v) for v in form.getlist("facilitator_ids")]}  # type: ignore[arg-type]
     return _case_form(request, session, actor, values=values, errors=errors, case=case, status_code=422)
 
@@ -190,7 +194,9 @@ def add_participant(
     if data is None:
         return _participant_form(request, case=case, values=dict(form), errors=errors, status_code=422)
     participant = service.add_participant(session, actor=actor, case=case, data=data)
-    return redirect(request, f"/cases/{case.id}", flash=f"{participant.display_name} is added to the case.")
+    return redirect(
+        request, f"/cases/{case.id}", flash=_("%(name)s is added to the case.") % {"name": participant.display_name}
+    )
 
 
 @router.get("/cases/{case_id}/participants/{participant_id}/edit")
@@ -220,4 +226,6 @@ def update_participant(
             request, case=case, values=dict(form), errors=errors, participant=participant, status_code=422
         )
     service.update_participant(session, actor=actor, participant=participant, data=data)
-    return redirect(request, f"/cases/{case.id}", flash=f"Saved the changes to {participant.display_name}.")
+    return redirect(
+        request, f"/cases/{case.id}", flash=_("Saved the changes to %(name)s.") % {"name": participant.display_name}
+    )

@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.i18n import N_
 from app.schemas import InputModel
 
 
@@ -15,7 +16,7 @@ def _zones() -> frozenset[str]:
 def validate_timezone(value: str) -> str:
     value = value.strip()
     if value not in _zones():
-        raise ValueError("Choose a time zone from the list, such as Europe/Madrid or America/Chicago.")
+        raise ValueError(N_("Choose a time zone from the list, such as Europe/Madrid or America/Chicago."))
     return value
 
 
@@ -78,9 +79,9 @@ class ProgramUpdate(InputModel):
         try:
             hours = sorted({int(part) for part in value.replace(" ", "").split(",") if part}, reverse=True)
         except ValueError:
-            raise ValueError("List whole hours separated by commas, such as 48,4.") from None
+            raise ValueError(N_("List whole hours separated by commas, such as 48,4.")) from None
         if not hours or any(h < 1 or h > 24 * 14 for h in hours) or len(hours) > 5:
-            raise ValueError("Give one to five lead times between 1 and 336 hours, such as 48,4.")
+            raise ValueError(N_("Give one to five lead times between 1 and 336 hours, such as 48,4."))
         return ",".join(str(h) for h in hours)
 
     @field_validator("commitment_reminder_days")
@@ -91,9 +92,9 @@ class ProgramUpdate(InputModel):
         try:
             days = sorted({int(part) for part in value.replace(" ", "").split(",") if part}, reverse=True)
         except ValueError:
-            raise ValueError("List whole days separated by commas, such as 7,1.") from None
+            raise ValueError(N_("List whole days separated by commas, such as 7,1.")) from None
         if not days or any(d < 1 or d > 90 for d in days) or len(days) > 5:
-            raise ValueError("Give one to five reminder days between 1 and 90, such as 7,1.")
+            raise ValueError(N_("Give one to five reminder days between 1 and 90, such as 7,1."))
         return ",".join(str(d) for d in days)
 
     @field_validator("quick_exit_url")
@@ -103,7 +104,7 @@ class ProgramUpdate(InputModel):
             return None
         value = value.strip()
         if not value.startswith("https://") or any(c.isspace() for c in value):
-            raise ValueError("Use a full https:// address of an everyday site, such as a weather page.")
+            raise ValueError(N_("Use a full https:// address of an everyday site, such as a weather page."))
         return value
 
 

@@ -9,6 +9,7 @@ from starlette.datastructures import FormData
 from app.auth.dependencies import AdminDep
 from app.auth.service import get_program
 from app.db import SessionDep
+from app.i18n import gettext as _
 from app.programs.schemas import ProgramUpdate, timezone_choices
 from app.programs.service import update_program
 from app.web import form_data, redirect, render, validate_form, verify_csrf
@@ -40,4 +41,4 @@ def save_program(
             status_code=422,
         )
     update_program(session, actor=actor, program=program, data=data)
-    return redirect(request, "/admin/program", flash="Program settings saved.")
+    return redirect(request, "/admin/program", flash=_("Program settings saved."))

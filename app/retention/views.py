@@ -14,9 +14,10 @@ from app.conferences.service import CASE_WRITERS
 from app.conferences.views import LABELS
 from app.db import SessionDep
 from app.errors import InvalidInput
+from app.i18n import gettext as _
 from app.retention import service
 from app.retention.schemas import LegalHoldSet
-from app.web import form_data, redirect, render, validate_form, verify_csrf
+from app.web import form_data, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -32,9 +33,9 @@ def set_legal_hold(
     if data is not None:
         try:
             service.set_legal_hold(session, actor=actor, case=case, data=data)
-            return redirect(request, f"/cases/{case.id}", flash="The case is on legal hold.")
+            return redirect(request, f"/cases/{case.id}", flash=_("The case is on legal hold."))
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     context = LABELS | {
         "row": queries.case_row(session, case=case),
         "case": case,
@@ -51,5 +52,5 @@ def clear_legal_hold(request: Request, case: VisibleCase, session: SessionDep, a
     """Clear the case's legal hold (admins of its program)."""
     service.clear_legal_hold(session, actor=actor, case=case)
     return redirect(
-        request, f"/cases/{case.id}", flash="The legal hold is cleared. Retention applies to this case again."
+        request, f"/cases/{case.id}", flash=_("The legal hold is cleared. Retention applies to this case again.")
     )

@@ -11,6 +11,7 @@ from app.conferences.scheduling import cancel_sessions_of_participant
 from app.conferences.service import require_case_writer
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import N_
 from app.notifications.service import notify_case_facilitators
 from app.safety.models import Consent, ConsentMethod, ConsentScope
 from app.safety.rules import PARTICIPATION_SCOPES
@@ -19,12 +20,12 @@ from app.safety.sheets import available_languages, load_sheet
 _SHEET_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{0,19}")
 
 SCOPE_LABELS = {
-    ConsentScope.contact: "Being contacted by the program",
-    ConsentScope.preparation: "Taking part in preparation meetings",
-    ConsentScope.conference: "Taking part in the conference",
-    ConsentScope.share_information: "Sharing specific information with the other party",
-    ConsentScope.support_person: "Having a support person present",
-    ConsentScope.progress_updates: "Being told about progress on commitments",
+    ConsentScope.contact: N_("Being contacted by the program"),
+    ConsentScope.preparation: N_("Taking part in preparation meetings"),
+    ConsentScope.conference: N_("Taking part in the conference"),
+    ConsentScope.share_information: N_("Sharing specific information with the other party"),
+    ConsentScope.support_person: N_("Having a support person present"),
+    ConsentScope.progress_updates: N_("Being told about progress on commitments"),
 }
 
 

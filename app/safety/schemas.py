@@ -6,34 +6,35 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 from app.db import RecordId
+from app.i18n import N_
 from app.safety.models import ConsentMethod, ConsentScope, ContactChannel, RiskLevel, SessionMode
 from app.safety.rules import FACTORS_BY_KEY, parse_hhmm
 from app.safety.sheets import CURRENT_VERSION
 from app.schemas import InputModel
 
 RISK_LEVEL_LABELS = {
-    RiskLevel.low: "Low",
-    RiskLevel.medium: "Medium",
-    RiskLevel.high: "High",
-    RiskLevel.critical: "Critical",
+    RiskLevel.low: N_("Low"),
+    RiskLevel.medium: N_("Medium"),
+    RiskLevel.high: N_("High"),
+    RiskLevel.critical: N_("Critical"),
 }
 SESSION_MODE_LABELS = {
-    SessionMode.in_person: "In person, in the same room",
-    SessionMode.video: "By video",
-    SessionMode.shuttle: "Shuttle (the facilitator goes between rooms)",
-    SessionMode.letter: "Letter exchange",
+    SessionMode.in_person: N_("In person, in the same room"),
+    SessionMode.video: N_("By video"),
+    SessionMode.shuttle: N_("Shuttle (the facilitator goes between rooms)"),
+    SessionMode.letter: N_("Letter exchange"),
 }
 CONTACT_CHANNEL_LABELS = {
-    ContactChannel.email: "Email",
-    ContactChannel.phone: "Phone",
-    ContactChannel.none: "Do not contact",
+    ContactChannel.email: N_("Email"),
+    ContactChannel.phone: N_("Phone"),
+    ContactChannel.none: N_("Do not contact"),
 }
 CONSENT_METHOD_LABELS = {
-    ConsentMethod.in_person: "In person",
-    ConsentMethod.written: "In writing",
-    ConsentMethod.portal: "In the portal",
+    ConsentMethod.in_person: N_("In person"),
+    ConsentMethod.written: N_("In writing"),
+    ConsentMethod.portal: N_("In the portal"),
 }
-CONSENT_STATE_LABELS = {"active": "Given", "withdrawn": "Withdrawn", "missing": "Not given"}
+CONSENT_STATE_LABELS = {"active": N_("Given"), "withdrawn": N_("Withdrawn"), "missing": N_("Not given")}
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,40}$")
 # Sheet versions and languages name files: nothing but these characters may reach a file path.
 SHEET_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,19}$")

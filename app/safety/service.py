@@ -14,6 +14,7 @@ from app.conferences.scheduling import hold_upcoming_sessions, release_held_sess
 from app.conferences.service import require_case_writer
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
+from app.i18n import N_
 from app.notifications.service import notify_case_facilitators
 from app.safety.models import ContactPreference, RiskLevel, SafetyAssessment, SafetyConcern, SafetyPlan
 from app.safety.rules import UnknownRiskFactor, compute_risk
@@ -32,7 +33,7 @@ def survivor_to_assess(session: Session, *, case: Case, participant_id: int | No
             "Add the survivor as a participant before assessing their safety.",
             conditions=[
                 Condition(
-                    "survivor_missing", "Add the survivor as a participant.", f"/cases/{case.id}/participants/new"
+                    "survivor_missing", N_("Add the survivor as a participant."), f"/cases/{case.id}/participants/new"
                 )
             ],
         )

@@ -16,6 +16,8 @@ from app.conferences.models import Case, Participant
 from app.conferences.schemas import LANGUAGES, PARTICIPANT_ROLE_LABELS
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import Choices, Labels
+from app.i18n import gettext as _
 from app.safety import consent, queries, service
 from app.safety.dependencies import CaseConcern
 from app.safety.models import ConsentMethod, ConsentScope, ContactChannel
@@ -44,7 +46,7 @@ from app.safety.schemas import (
     SafetyPlanCreate,
 )
 from app.safety.sheets import CURRENT_VERSION, available_languages, load_sheet, sheet_for
-from app.web import form_data, optional_id, redirect, render, validate_form, verify_csrf
+from app.web import form_data, optional_id, redirect, render, translated, validate_form, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_data)]
@@ -55,20 +57,20 @@ LABELS: dict[str, Any] = {
     "risk_factors": RISK_FACTORS,
     "bands": {"medium": MEDIUM_FROM, "high": HIGH_FROM, "critical": CRITICAL_FROM},
     "factor_by_key": FACTORS_BY_KEY,
-    "level_label": RISK_LEVEL_LABELS,
-    "mode_label": SESSION_MODE_LABELS,
-    "modes": [(k.value, v) for k, v in SESSION_MODE_LABELS.items()],
-    "channel_label": CONTACT_CHANNEL_LABELS,
-    "channels": [(k.value, v) for k, v in CONTACT_CHANNEL_LABELS.items()],
-    "method_label": CONSENT_METHOD_LABELS,
-    "facilitator_methods": [
+    "level_label": Labels(RISK_LEVEL_LABELS),
+    "mode_label": Labels(SESSION_MODE_LABELS),
+    "modes": Choices((k.value, v) for k, v in SESSION_MODE_LABELS.items()),
+    "channel_label": Labels(CONTACT_CHANNEL_LABELS),
+    "channels": Choices((k.value, v) for k, v in CONTACT_CHANNEL_LABELS.items()),
+    "method_label": Labels(CONSENT_METHOD_LABELS),
+    "facilitator_methods": Choices(
         (m.value, CONSENT_METHOD_LABELS[m]) for m in (ConsentMethod.in_person, ConsentMethod.written)
-    ],
-    "scope_label": consent.SCOPE_LABELS,
-    "scopes": [(k.value, v) for k, v in consent.SCOPE_LABELS.items()],
-    "state_label": CONSENT_STATE_LABELS,
-    "role_label": PARTICIPANT_ROLE_LABELS,
-    "language_label": LANGUAGES,
+    ),
+    "scope_label": Labels(consent.SCOPE_LABELS),
+    "scopes": Choices((k.value, v) for k, v in consent.SCOPE_LABELS.items()),
+    "state_label": Labels(CONSENT_STATE_LABELS),
+    "role_label": Labels(PARTICIPANT_ROLE_LABELS),
+    "language_label": Labels(LANGUAGES),
 }
 
 
@@ -122,10 +124,12 @@ def assess_safety(request: Request, case: DetailCase, session: SessionDep, actor
             found = service.assess_safety(
                 session, actor=actor, case=case, participant=survivor, factors=data.factors, notes=data.notes
             )
-            flash = f"Safety assessment saved: the risk level is {RISK_LEVEL_LABELS[found.level].lower()}."
+            flash = _("Safety assessment saved: the risk level is %(level)s.") % {
+                "level": _(RISK_LEVEL_LABELS[found.level]).lower()
+            }
             return redirect(request, f"/cases/{case.id}/safety", flash=flash)
         except InvalidInput as exc:
-            errors = exc.field_errors
+            errors = translated(exc.field_errors)
     values = dict(form) | {"factors": form.getlist("factors")}
     return _safety_page(request, session, case, values=values, errors=errors, status_code=422)
 
@@ -137,7 +141,11 @@ def raise_concern(request: Request, case: DetailCase, session: SessionDep, actor
     if data is None:
         return _safety_page(request, session, case, values=dict(form), errors=errors, status_code=422)
     found = service.raise_concern(session, actor=actor, case=case, description=data.description, urgent=data.urgent)
-    flash = "Urgent concern recorded: the case is paused until it is reviewed." if found.urgent else "Concern recorded."
+    flash = (
+        _("Urgent concern recorded: the case is paused until it is reviewed.")
+        if found.urgent
+        else _("Concern recorded.")
+    )
     return redirect(request, f"/cases/{case.id}/safety", flash=flash)
 
 
@@ -152,7 +160,7 @@ def review_concern(
         values = {field: form.get("note", "")}
         return _safety_page(request, session, case, values=values, errors={field: errors["note"]}, status_code=422)
     service.review_concern(session, actor=actor, concern=concern, note=data.note)
-    return redirect(request, f"/cases/{case.id}/safety", flash="Concern reviewed.")
+    return redirect(request, f"/cases/{case.id}/safety", flash=_("Concern reviewed."))
 
 
 # --- safety plan -------------------------------------------------------------------------------
@@ -185,7 +193,7 @@ def save_plan(request: Request, case: DetailCase, session: SessionDep, actor: Ac
         values = dict(form) | {flag: form.get(flag) == "true" for flag in (*PLAN_FLAGS, "address_confidential")}
         return _plan_page(request, session, case, values=values, errors=errors, status_code=422)
     service.save_safety_plan(session, actor=actor, case=case, data=data)
-    return redirect(request, f"/cases/{case.id}/safety/plan", flash="Safety plan saved as a new version.")
+    return redirect(request, f"/cases/{case.id}/safety/plan", flash=_("Safety plan saved as a new version."))
 
 
 # --- consent -----------------------------------------------------------------------------------
@@ -250,10 +258,13 @@ def record_consent(request: Request, case: DetailCase, session: SessionDep, acto
     elif data is not None:
         try:
             given = consent.give_consent(session, actor=actor, participant=participant, **data.model_dump())
-            flash = f"Consent recorded: {participant.display_name}, {consent.SCOPE_LABELS[given.scope].lower()}."
+            flash = _("Consent recorded: %(name)s, %(scope)s.") % {
+                "name": participant.display_name,
+                "scope": _(consent.SCOPE_LABELS[given.scope]).lower(),
+            }
             return redirect(request, f"/cases/{case.id}/consent", flash=flash)
         except (InvalidInput, Conflict) as exc:
-            errors = exc.field_errors or {"scope": exc.message}
+            errors = translated(exc.field_errors or {"scope": exc.message})
     return _consent_page(request, session, case, values=dict(form), errors=errors, status_code=422)
 
 
@@ -273,7 +284,10 @@ def withdraw_consent(
         field = f"reason_{participant.id}_{scope.value}"
         return _consent_page(request, session, case, values={}, errors={field: errors["reason"]}, status_code=422)
     consent.withdraw_consent(session, actor=actor, participant=participant, scope=scope, reason=data.reason)
-    flash = f"{participant.display_name} withdrew consent: {consent.SCOPE_LABELS[scope].lower()}. Nothing was deleted."
+    flash = _("%(name)s withdrew consent: %(scope)s. Nothing was deleted.") % {
+        "name": participant.display_name,
+        "scope": _(consent.SCOPE_LABELS[scope]).lower(),
+    }
     return redirect(request, f"/cases/{case.id}/consent", flash=flash)
 
 
@@ -349,5 +363,5 @@ def save_contact(
         values = dict(form) | {flag: form.get(flag) == "true" for flag in CONTACT_FLAGS}
         return _contact_page(request, case, participant, values=values, errors=errors, status_code=422)
     service.save_contact_preference(session, actor=actor, participant=participant, data=data)
-    flash = f"Contact preferences of {participant.display_name} saved."
+    flash = _("Contact preferences of %(name)s saved.") % {"name": participant.display_name}
     return redirect(request, f"/cases/{case.id}/participants/{participant.id}/contact", flash=flash)

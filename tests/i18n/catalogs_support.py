@@ -16,6 +16,12 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 MessageId = str | tuple[str, ...]
 
 
+def _scanned(directory: str) -> bool:
+    """As `make messages` (--ignore-dirs): every folder but hidden ones and caches, so templates/_macros counts."""
+    name = Path(directory).name
+    return not (name.startswith(".") or name == "__pycache__")
+
+
 @cache
 def extracted() -> dict[MessageId, list[str]]:
     """Every marked message, with the files it appears in (relative to the project root)."""
@@ -23,7 +29,11 @@ def extracted() -> dict[MessageId, list[str]]:
         method_map, options_map = parse_mapping_cfg(cfg)
     found: dict[MessageId, list[str]] = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
-        PROJECT_ROOT, method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+        PROJECT_ROOT,
+        method_map,
+        options_map,
+        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
+        directory_filter=_scanned,
     ):
         key = message if isinstance(message, str) else tuple(message)
         found.setdefault(key, []).append(filename)

@@ -36,7 +36,7 @@ def test_the_catalogs_hold_no_message_the_code_no_longer_uses(language: str) -> 
 
 
 # Words Spanish writes as English does; any other msgstr equal to its msgid is an untranslated copy.
-SAME_IN_SPANISH = frozenset({"No"})
+SAME_IN_SPANISH = frozenset({"No", "Portal", "Error:", "Hindi", "Igbo", "Yoruba"})
 
 
 def test_every_spanish_translation_is_written_and_not_fuzzy() -> None:
