@@ -164,7 +164,7 @@ def seed(url: str, cases: int) -> tuple[dict, float]:
     engine = make_engine(url)
     migrate(engine)
     original = pdf.render_agreement_pdf
-    pdf.render_agreement_pdf = lambda session, *, case, version: b"%PDF-1.7 load-bench stand-in"  # type: ignore[assignment]
+    pdf.render_agreement_pdf = lambda session, *, case, version, language="en": b"%PDF-1.7 load-bench stand-in"  # type: ignore[assignment]
     try:
         with Session(engine, expire_on_commit=False) as session:
             plan = _seed_program(session, cases)
