@@ -16,7 +16,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_percent
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -32,25 +31,14 @@ from app.agreements.commitment_schemas import WAIVER_CONSENT_METHODS
 from app.agreements.commitment_service import program_of
 from app.agreements.commitment_timeline import CaseTimeline, CommitmentRecord, EntryLine, WaiverLine, case_timeline
 from app.agreements.models import CommitmentKind
-from app.agreements.pdf import html_to_pdf
+from app.agreements.pdf import html_to_pdf, pdf_templates
 from app.conferences.models import CLOSURE_REASONS, Case, ClosureReason, Participant
-from app.config import PROJECT_ROOT
 from app.db import utcnow
 from app.i18n import N_, Translate, long_day, money, ngettext, number, translator
-from app.i18n import install as install_i18n
 
 TEMPLATE = "agreements/followup_pdf.html"
 # English is the record; a Spanish report (?language=es) translates the fixed wording, labels, dates and
 # amounts. Descriptions, reasons, names and evidence references are shown as written.
-_env = install_i18n(
-    Environment(
-        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
-        autoescape=select_autoescape(("html",), default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-)
 
 STATE_LABELS = {
     "no_agreement": N_("No sealed agreement yet"),
@@ -276,7 +264,7 @@ def followup_view(
 
 def followup_html(view: FollowupView) -> str:
     """The report as HTML, from templates/agreements/followup_pdf.html (links resolve under app/static)."""
-    return _env.get_template(TEMPLATE).render(r=view, lang=view.language)
+    return pdf_templates.get_template(TEMPLATE).render(r=view, lang=view.language)
 
 
 def render_followup_pdf(session: Session, *, actor: Actor, case: Case, language: str = "en") -> bytes:

@@ -46,7 +46,8 @@ JSON_FORMAT = "mend.agreement/1"
 _TERMS = TypeAdapter(list[Term])
 # The fixed wording is translated (app/i18n.py); the terms are the facilitator's text, bound to its
 # hash, and every copy shows them as written.
-_env = install_i18n(
+# The templates of every PDF Mend renders (the agreement and the follow-up report).
+pdf_templates = install_i18n(
     Environment(
         loader=FileSystemLoader(PROJECT_ROOT / "templates"),
         autoescape=select_autoescape(("html",), default=True),
@@ -360,7 +361,7 @@ def agreement_json(view: AgreementView) -> bytes:
 
 def agreement_html(view: AgreementView) -> str:
     """The agreement as HTML, from templates/agreements/pdf.html (links resolve under app/static)."""
-    return _env.get_template(TEMPLATE).render(a=view, lang=view.language)
+    return pdf_templates.get_template(TEMPLATE).render(a=view, lang=view.language)
 
 
 def html_to_pdf(html: str, *, attachment: bytes | None = None, created: datetime | None = None) -> bytes:
