@@ -79,11 +79,21 @@ def world(engine: Engine):  # type: ignore[no-untyped-def]
         return {"program": program, "facilitator": facilitator, "case": case, "survivor": survivor}
 
 
+NOON_MADRID = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # 12:00 in Madrid: every test drains at or after it
+
+
 def _queue(engine: Engine, **fields) -> int:  # type: ignore[no-untyped-def]
+    """Queue a message created, and due, a minute before NOON_MADRID, the instant the tests drain at."""
+    queued_at = NOON_MADRID - timedelta(minutes=1)
+    defaults = {
+        "kind": "test",
+        "subject": "Case 2026-0001: consent withdrawn",
+        "body": "Body",
+        "created_at": queued_at,
+        "due_at": queued_at,
+    }
     with Session(engine) as session:
-        row = Notification(
-            **({"kind": "test", "subject": "Case 2026-0001: consent withdrawn", "body": "Body"} | fields)
-        )
+        row = Notification(**(defaults | fields))
         session.add(row)
         session.commit()
         return row.id  # type: ignore[return-value]
@@ -100,12 +110,10 @@ def _row(engine: Engine, notification_id: int) -> Notification:
         return session.exec(select(Notification).where(Notification.id == notification_id)).one()
 
 
-def _drain(engine: Engine, port: int, *, at: datetime | None = None, worker: str = "w1"):  # type: ignore[no-untyped-def]
+def _drain(engine: Engine, port: int, *, at: datetime, worker: str = "w1"):  # type: ignore[no-untyped-def]
     with SmtpTransport(host="127.0.0.1", port=port) as transport:
-        return drain(engine, transport=transport, worker_id=worker, now=(lambda: at) if at else datetime.now)
+        return drain(engine, transport=transport, worker_id=worker, now=lambda: at)
 
-
-NOON_MADRID = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # 12:00 in Madrid
 
 
 def test_a_due_message_to_a_facilitator_arrives_once(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
