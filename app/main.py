@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -160,6 +160,12 @@ def _install_middleware(app: FastAPI, *, https: bool) -> None:
         return response
 
 
+_BARE_ERROR_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Something went wrong</title>'
+    "<main><h1>Something went wrong</h1><p>Nothing was changed. Please try again.</p></main></html>"
+)
+
+
 def _shown(text: str) -> str:
     """Wording for an error page, in the page's language when it is a marked message (else as it is)."""
     return gettext(text) if text else text
@@ -269,13 +275,17 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error (request %s)", getattr(request.state, "request_id", "?"))
-        detail = "Something went wrong on our side. Nothing was changed. Please try again."
+        detail = N_("Something went wrong on our side. Nothing was changed. Please try again.")
+        response: Response
         if _wants_json(request):
             response = problem(request, status=500, title="Internal error", slug="internal-error", detail=detail)
-            response.headers.update(SECURITY_HEADERS | {"Cache-Control": "no-store"})
-            return response
-        response = render(
-            request, "errors/error.html", {"title": "Something went wrong", "message": detail}, status_code=500
-        )
+        else:
+            try:
+                page = {"title": _shown(N_("Something went wrong")), "message": _shown(detail)}
+                response = render(request, "errors/error.html", page, status_code=500)
+            except Exception:
+                # The page shell itself failed: still answer a page, never the server's bare text.
+                logger.exception("the error page failed (request %s)", getattr(request.state, "request_id", "?"))
+                response = HTMLResponse(_BARE_ERROR_PAGE, status_code=500)
         response.headers.update(SECURITY_HEADERS | {"Cache-Control": "no-store"})
         return response

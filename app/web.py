@@ -50,7 +50,7 @@ def is_htmx(request: Request) -> bool:
 def base_context(request: Request) -> dict[str, Any]:
     return {
         "csrf_token": csrf_token_for(binding) if (binding := getattr(request.state, "csrf_binding", None)) else "",
-        "current_user": getattr(request.state, "user", None),
+        "current_user": getattr(request.state, "viewer", None),
         "session_seconds_left": getattr(request.state, "session_seconds_left", None),
         "tz": getattr(request.state, "timezone", "UTC"),
         "flashes": _read_flash(request),

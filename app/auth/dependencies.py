@@ -1,5 +1,6 @@
 """Who is asking: session cookie or bearer token, resolved once per request."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -29,6 +30,14 @@ session_cookie_scheme = APIKeyCookie(
 )
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user as the page shell shows them."""
+
+    full_name: str
+    role: UserRole
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -53,6 +62,9 @@ def current_actor(
         request.state.session_seconds_left = active.seconds_left
         user = active.user
     request.state.user = user
+    # What the page shell shows, copied now: an error page renders after the session has rolled back
+    # and closed, when the user row can no longer be read.
+    request.state.viewer = Viewer(full_name=user.full_name, role=user.role)
     program = session.get(Program, user.program_id)
     request.state.timezone = program.timezone if program else "UTC"
     return actor_for(user, request_id=request.state.request_id, ip_address=client_ip(request))

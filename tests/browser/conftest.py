@@ -13,15 +13,7 @@ a test ends, every page it landed on must have been scanned and nothing above re
 """
 
 import os
-import queue
-import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +22,9 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from sqlmodel import Session
 
-from app.config import PROJECT_ROOT
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, make_case, make_participant, make_program, make_user
+from tests.live_server import LOCAL_HOST, MendServer, run_mend
 from tests.support import scratch_database
 
 if TYPE_CHECKING:
@@ -53,8 +45,6 @@ AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 # (script-src 'self') stays in force while axe runs. The app never sees the request.
 AXE_PATH = "/__browser-tests__/axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-LOCAL_HOST = "127.0.0.1"
-SERVER_START_SECONDS = 20
 ACTION_TIMEOUT_MS = 5_000
 NAVIGATION_TIMEOUT_MS = 10_000
 
@@ -94,102 +84,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 
 
 # --- the app under test ---------------------------------------------------------------------
-
-
-@dataclass
-class MendServer:
-    """A running `mend serve` process and everything it has printed so far."""
-
-    base_url: str
-    setup_url: str | None
-    process: subprocess.Popen
-    lines: list[str]
-
-    def output_since(self, mark: int = 0) -> str:
-        return "".join(self.lines[mark:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOCAL_HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _port_answers(port: int) -> bool:
-    try:
-        with socket.create_connection((LOCAL_HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def run_mend(database_url: str, *, expect_setup_link: bool) -> Iterator[MendServer]:
-    """Start `python -m app.cli serve` on a free local port; stop it afterwards."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEND_")} | {
-        "MEND_ENV": "test",
-        "MEND_SECRET_KEY": os.environ["MEND_SECRET_KEY"],  # the tests' key (tests/conftest.py), 32+ chars
-        "MEND_ENCRYPTION_KEYS": os.environ["MEND_ENCRYPTION_KEYS"],  # the tests' field-encryption key
-        "MEND_DATABASE_URL": database_url,
-        "MEND_HOST": LOCAL_HOST,
-        "MEND_PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
-    )
-    lines: list[str] = []
-    arrived: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:  # keeps draining the pipe for the whole run, so the server never blocks on it
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            arrived.put(line)
-        arrived.put(None)
-
-    threading.Thread(target=pump, name="mend-serve-output", daemon=True).start()
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        setup_url = None
-        while expect_setup_link and setup_url is None:
-            try:
-                line = arrived.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                line = None
-            if line is None:
-                pytest.fail(
-                    f"`mend serve` printed no /setup/ link within {SERVER_START_SECONDS}s "
-                    f"(exit code {process.poll()}). Its output:\n{''.join(lines)}",
-                    pytrace=False,
-                )
-            if match := re.search(r"(https?://\S+/setup/\S+)", line):
-                setup_url = match.group(1)
-        while not _port_answers(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"`mend serve` is not answering on port {port} (exit code {process.poll()}). "
-                    f"Its output:\n{''.join(lines)}",
-                    pytrace=False,
-                )
-            time.sleep(0.05)
-        yield MendServer(f"http://{LOCAL_HOST}:{port}", setup_url, process, lines)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
 
 @pytest.fixture(scope="session")
 def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MendServer]:
