@@ -21,6 +21,7 @@ server kept refusing, so that it cannot hold the outbox up by a lease every roun
 tests/test_crash_safety.py kills a real worker at each of these points.
 """
 
+import logging
 import smtplib
 import socket
 import uuid
@@ -28,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,8 @@ from app.notifications.models import DeliveryStatus, Notification
 from app.programs.models import Program
 from app.safety.models import ContactPreference
 from app.safety.rules import OutboundChannel, in_quiet_hours, may_contact, parse_hhmm, subject_for
+
+logger = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
@@ -201,7 +203,9 @@ def build_message(notification: Notification, send: Send) -> EmailMessage:
     settings = get_settings()
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = formataddr(("", send.to))
+    # The bare address: an address with accented letters (RFC 6531) cannot go through formataddr's
+    # ASCII encoding; smtplib sends it with SMTPUTF8 where the server offers it.
+    message["To"] = send.to
     message["Subject"] = send.subject
     domain = settings.mail_from.rsplit("@", 1)[-1].rstrip(">") or "mend.invalid"
     message["Message-ID"] = f"<notification-{notification.id}.{notification.program_id}@{domain}>"
@@ -239,8 +243,19 @@ def deliver(
         faults.pause_point("outbox.after_claim")
         try:
             transport.send(build_message(notification, decision))
+        except smtplib.SMTPNotSupportedError as exc:
+            # The server lacks what this message needs (SMTPUTF8 for an address with accented
+            # letters): trying again will not help, so it fails now with the reason.
+            _give_up(engine, notification, worker_id=worker_id, error=exc, report=report)
+            return
         except (smtplib.SMTPException, OSError) as exc:
             _record_failure(engine, notification, worker_id=worker_id, now=now, error=exc, report=report)
+            return
+        except Exception as exc:
+            # A message that cannot be built or encoded must never stop the worker, nor hold up
+            # the rest of its batch: it fails alone, with the reason, and the others go out.
+            logger.exception("notification %s could not be sent", notification.id)
+            _give_up(engine, notification, worker_id=worker_id, error=exc, report=report)
             return
         faults.pause_point("outbox.after_smtp")  # the window that can resend once (see the module docstring)
         _finish(engine, notification_id, worker_id, status=DeliveryStatus.sent, sent_at=utcnow())
@@ -263,13 +278,24 @@ def deliver(
         report.deferred.append(notification_id)
 
 
+def _error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def _give_up(
+    engine: Engine, notification: Notification, *, worker_id: str, error: Exception, report: DrainReport
+) -> None:
+    """Mark a message failed for good, keeping the reason."""
+    _finish(engine, notification.id, worker_id, status=DeliveryStatus.failed, last_error=_error_text(error))  # type: ignore[arg-type]
+    report.failed.append(notification.id)  # type: ignore[arg-type]
+
+
 def _record_failure(
     engine: Engine, notification: Notification, *, worker_id: str, now: datetime, error: Exception, report: DrainReport
 ) -> None:
-    message = f"{type(error).__name__}: {error}"[:500]
+    message = _error_text(error)
     if notification.attempts >= get_settings().outbox_max_attempts:
-        _finish(engine, notification.id, worker_id, status=DeliveryStatus.failed, last_error=message)  # type: ignore[arg-type]
-        report.failed.append(notification.id)  # type: ignore[arg-type]
+        _give_up(engine, notification, worker_id=worker_id, error=error, report=report)
         return
     _finish(
         engine,

@@ -3,6 +3,7 @@
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -30,11 +31,13 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.recipients: list[list[str]] = []  # each message's envelope recipients
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         with self.lock:
             self.messages.append(message_from_bytes(envelope.original_content))
+            self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
     def ids(self) -> list[str]:
@@ -47,16 +50,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
+@contextmanager
+def _smtp_server(*, smtputf8: bool = True) -> Iterator[tuple[Inbox, int]]:
+    """A local SMTP server; `smtputf8` says whether it offers SMTPUTF8 (RFC 6531), as aiosmtpd does by default."""
     handler = Inbox()
     port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield handler, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    with _smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -259,3 +269,52 @@ def test_a_message_whose_every_attempt_ended_with_the_worker_gone_is_given_up(en
     given_up = _row(engine, exhausted)
     assert given_up.status == DeliveryStatus.failed and given_up.attempts == last
     assert given_up.last_error == f"the worker stopped while sending it, {last} times"
+
+
+ACCENTED = "tést@example.org"  # a valid address (RFC 6531) that plain ASCII SMTP cannot carry
+
+
+def _accented_survivor(engine: Engine, world) -> None:  # type: ignore[no-untyped-def]
+    _prefs(
+        engine,
+        world["survivor"].id,
+        world["program"].id,
+        channel=ContactChannel.email,
+        email=ACCENTED,
+        discreet=False,
+        others_may_see_messages=False,
+    )
+
+
+def test_an_address_the_server_cannot_carry_fails_alone_and_every_other_message_goes(engine, world) -> None:  # type: ignore[no-untyped-def]
+    _accented_survivor(engine, world)
+    staff = {"program_id": world["program"].id, "recipient_user_id": world["facilitator"].id}
+    before = _queue(engine, **staff, body="before")
+    accented = _queue(engine, program_id=world["program"].id, recipient_participant_id=world["survivor"].id)
+    after = _queue(engine, **staff, body="after")
+    with _smtp_server(smtputf8=False) as (handler, port):
+        report = _drain(engine, port, at=NOON_MADRID)
+        assert report.sent == [before, after] and report.failed == [accented]
+        assert handler.ids() == [str(before), str(after)]
+        row = _row(engine, accented)
+        assert row.status == DeliveryStatus.failed and "SMTPUTF8" in row.last_error
+        assert _drain(engine, port, at=NOON_MADRID + timedelta(hours=1)).sent == []  # failed for good, not retried
+
+
+def test_an_address_with_accented_letters_is_sent_where_the_server_offers_smtputf8(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
+    handler, port = inbox
+    _accented_survivor(engine, world)
+    nid = _queue(engine, program_id=world["program"].id, recipient_participant_id=world["survivor"].id)
+    assert _drain(engine, port, at=NOON_MADRID).sent == [nid]
+    assert handler.recipients == [[ACCENTED]]
+
+
+def test_a_message_that_cannot_be_built_fails_alone_with_its_reason(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
+    handler, port = inbox
+    staff = {"program_id": world["program"].id, "recipient_user_id": world["facilitator"].id}
+    broken = _queue(engine, **staff, subject="Case 2026-0001\nBcc: someone@example.com")  # a header with a newline
+    fine = _queue(engine, **staff)
+    report = _drain(engine, port, at=NOON_MADRID)
+    assert report.sent == [fine] and report.failed == [broken]
+    assert handler.ids() == [str(fine)]
+    assert "linefeed" in _row(engine, broken).last_error
