@@ -4,7 +4,6 @@ A refused gate, safety measure or double booking is 409 with every unmet conditi
 not exist (or exists twice) in the program's time zone is 422 naming the field.
 """
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, status
@@ -13,7 +12,7 @@ from fastapi.responses import Response
 from app.auth.dependencies import ActorDep
 from app.conferences import invitations, scheduling, scheduling_queries
 from app.conferences.dependencies import DetailCase
-from app.conferences.scheduling_queries import CaseSessionDep, SessionAttendeeDep, SessionRow, Week
+from app.conferences.scheduling_queries import CaseSessionDep, SessionAttendeeDep, SessionRow, Week, WeekStart
 from app.conferences.scheduling_schemas import (
     AttendeePublic,
     SessionCancel,
@@ -204,7 +203,7 @@ def download_invitation(
 def read_week(
     session: SessionDep,
     actor: ActorDep,
-    start: date | None = Query(default=None, description="Any day of the week wanted; its Monday is used."),
+    start: WeekStart | None = Query(default=None, description="Any day of the week wanted; its Monday is used."),
     facilitator_id: RecordId | None = Query(default=None, description="Administrators only: whose week."),
 ) -> WeekPublic:
     """A facilitator's sessions across their cases, Monday to Sunday in the program's time zone."""

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from annotated_types import Interval
 from fastapi import Depends
 from sqlmodel import Session, col, select
 
@@ -115,6 +116,11 @@ class Week:
     @property
     def next_start(self) -> date:
         return self.start + timedelta(days=7)
+
+
+# The weeks a request may ask for: far enough for any schedule, and clear of date arithmetic's edges
+# (a week around 9999-12-31 or 0001-01-01 cannot be computed, and was a 500).
+WeekStart = Annotated[date, Interval(ge=date(1900, 1, 1), le=date(9000, 12, 31))]
 
 
 def monday_of(day: date) -> date:

@@ -4,7 +4,6 @@ Forms validate into the API's schemas and call the same scheduling service. A re
 every unmet condition as a checklist linking to where each is fixed, and keeps what was typed.
 """
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +18,7 @@ from app.conferences import queries, scheduling, scheduling_queries
 from app.conferences.dependencies import DetailCase
 from app.conferences.models import Case, CaseSession, SessionKind
 from app.conferences.scheduling_api import invitation_url
-from app.conferences.scheduling_queries import CaseSessionDep
+from app.conferences.scheduling_queries import CaseSessionDep, WeekStart
 from app.conferences.scheduling_schemas import (
     KIND_LABELS,
     MODE_LABELS,
@@ -298,7 +297,7 @@ def week_page(
     request: Request,
     session: SessionDep,
     actor: ActorDep,
-    start: date | None = Query(default=None),
+    start: WeekStart | None = Query(default=None),
     facilitator: str = Query(default="", max_length=12),
 ) -> Response:
     """A facilitator's week, Monday to Sunday in program time; previous and next weeks swap in place."""

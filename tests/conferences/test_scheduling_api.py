@@ -721,3 +721,13 @@ def test_an_admin_picks_a_facilitators_week_and_a_facilitator_only_their_own(
     assert as_facilitator2.get(url).status_code == 403
     own = ok(as_facilitator2.get(f"/api/v1/schedule/week?start={DAY.isoformat()}"), 200)
     assert all(d["sessions"] == [] for d in own["days"])
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01"])
+def test_a_week_at_the_edge_of_the_calendar_is_refused_as_malformed_not_a_server_error(
+    as_facilitator: TestClient, start: str
+) -> None:
+    response = as_facilitator.get(f"/api/v1/schedule/week?start={start}")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["start"]
+    assert as_facilitator.get(f"/schedule/week?start={start}").status_code == 422
