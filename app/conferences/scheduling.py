@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -90,21 +90,25 @@ def _attendees(session: Session, *, case: Case, ids: frozenset[int]) -> list[Par
 
 
 def _facilitators(session: Session, *, actor: Actor, case: Case, ids: frozenset[int]) -> set[int]:
+    """The session's facilitators: active people who may open the case, that is its assigned
+    facilitators and the program's administrators. Anyone else would be sent the case reference,
+    the attendees' names and the survivor's waiting room for a case they cannot see."""
+    assigned = set(session.exec(select(CaseFacilitator.user_id).where(CaseFacilitator.case_id == case.id)).all())
     if not ids:
-        assigned = set(session.exec(select(CaseFacilitator.user_id).where(CaseFacilitator.case_id == case.id)).all())
         ids = frozenset({actor.user_id} if actor.user_id in assigned else assigned)  # type: ignore[arg-type]
     found = set(
         session.exec(
             select(User.id).where(
                 col(User.id).in_(ids),
                 User.program_id == case.program_id,
+                or_(col(User.id).in_(assigned), User.role == UserRole.admin),
                 col(User.role).in_([UserRole.facilitator, UserRole.admin]),
                 col(User.is_active).is_(True),
             )
         ).all()
     )
     if found != set(ids) or not found:
-        message = "Choose facilitators from this program's active facilitators."
+        message = N_("Choose facilitators assigned to this case. Assign a colleague to the case first to add them.")
         raise InvalidInput(message, field_errors={"facilitator_ids": message})
     return found  # type: ignore[return-value]
 

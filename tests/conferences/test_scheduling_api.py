@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.auth.models import User
 from app.conferences.models import CaseSession, Screening
 from app.db import utcnow
+from app.notifications.models import Notification
 from tests.conferences.test_screening_rules import RESPONSIBLE_READY, SURVIVOR_READY
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -379,8 +380,15 @@ def test_a_cancelled_session_frees_its_time(as_facilitator: TestClient) -> None:
     ok(schedule(as_facilitator, second, "preparation", [second.survivor], start="10:00", end="11:00"))
 
 
+def assign(client: TestClient, case: Built, *users: User) -> None:
+    """Assign colleagues to the case, beside the facilitator who opened it."""
+    current = [f["id"] for f in ok(client.get(case.api), 200)["facilitators"]]
+    ok(client.patch(case.api, json={"facilitator_ids": current + [u.id for u in users]}), 200)
+
+
 def test_a_room_cannot_hold_two_sessions_at_once(as_facilitator: TestClient, facilitator2: User) -> None:
     first, second = preparation_case(as_facilitator), preparation_case(as_facilitator)
+    assign(as_facilitator, second, facilitator2)
     ok(schedule(as_facilitator, first, "preparation", [first.survivor], room="Sala 2"))
     response = schedule(
         as_facilitator, second, "preparation", [second.survivor], room="sala 2 ", facilitator_ids=[facilitator2.id]
@@ -391,6 +399,7 @@ def test_a_room_cannot_hold_two_sessions_at_once(as_facilitator: TestClient, fac
 
 def test_a_participant_cannot_be_in_two_overlapping_sessions(as_facilitator: TestClient, facilitator2: User) -> None:
     case = preparation_case(as_facilitator)
+    assign(as_facilitator, case, facilitator2)
     ok(schedule(as_facilitator, case, "preparation", [case.survivor], start="10:00", end="11:00"))
     response = schedule(
         as_facilitator,
@@ -405,6 +414,30 @@ def test_a_participant_cannot_be_in_two_overlapping_sessions(as_facilitator: Tes
     assert [(c["code"], c["participant_id"]) for c in response.json()["conditions"]] == [
         ("participant_double_booked", case.survivor)
     ]
+
+
+def test_only_colleagues_assigned_to_the_case_can_be_added_to_a_session(
+    as_facilitator: TestClient, facilitator2: User, admin: User, db: Session
+) -> None:
+    case = preparation_case(as_facilitator)
+    queued = len(db.exec(select(Notification)).all())
+    response = schedule(as_facilitator, case, "preparation", [case.survivor], facilitator_ids=[facilitator2.id])
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["facilitator_ids"]
+    assert len(db.exec(select(Notification)).all()) == queued  # nobody was told about a case they cannot open
+    ok(schedule(as_facilitator, case, "preparation", [case.survivor], facilitator_ids=[admin.id]))  # admins see all
+    assign(as_facilitator, case, facilitator2)
+    ok(
+        schedule(
+            as_facilitator,
+            case,
+            "preparation",
+            [case.survivor],
+            start="13:00",
+            end="14:00",
+            facilitator_ids=[facilitator2.id],
+        )
+    )
 
 
 # --- safety measures ----------------------------------------------------------------------------
