@@ -42,7 +42,7 @@ from app.i18n import install as install_i18n
 from app.i18n import language_for, use_language, weekday_date
 from app.notifications.models import DeliveryStatus, Notification
 from app.programs.models import Program
-from app.safety.models import ContactPreference, SessionMode
+from app.safety.models import ContactChannel, ContactPreference, SessionMode
 from app.safety.rules import needs_discretion
 
 SESSION_INVITATION = "session_invitation"
@@ -253,7 +253,11 @@ def ics_for(
         summary=summary,
         location=location,
         description=description,
-        attendee=(participant.display_name, pref.email) if pref is not None and pref.email else None,
+        # Their address only where e-mail is the channel they agreed to: one kept on file for
+        # another reason never travels in a file that may be forwarded or synced.
+        attendee=(participant.display_name, pref.email)
+        if pref is not None and pref.channel == ContactChannel.email and pref.email
+        else None,
         language=language,
     )
 

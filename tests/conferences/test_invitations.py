@@ -293,6 +293,25 @@ def test_without_discretion_the_invitation_may_name_the_conference(db: Session, 
     assert event["SUMMARY"] == "Restorative justice conference"
 
 
+def test_the_invitation_names_her_address_only_where_she_chose_email(db: Session, facilitator: User) -> None:
+    case, survivor, responsible = ready_case(db, facilitator, survivor_discreet=False)
+    conference = schedule_session(
+        db, actor=actor_for(facilitator), case=case, plan=conference_plan(survivor, responsible)
+    )
+    _, by_email = parse(ics_for(db, case_session=conference, participant=survivor))
+    assert str(by_email["ATTENDEE"]) == f"mailto:{SURVIVOR_EMAIL}"
+    save_contact_preference(
+        db,
+        actor=actor_for(facilitator),
+        participant=survivor,
+        data=ContactPreferenceUpdate(
+            channel="phone", email=SURVIVOR_EMAIL, phone=SURVIVOR_PHONE, discreet=False, others_may_see_messages=False
+        ),
+    )
+    ics = ics_for(db, case_session=conference, participant=survivor)
+    assert "ATTENDEE" not in parse(ics)[1] and SURVIVOR_EMAIL.encode() not in ics
+
+
 def test_a_video_session_gives_the_link_as_the_place(db: Session, facilitator: User) -> None:
     case, survivor, responsible = ready_case(db, facilitator, staggered=False)
     plan = conference_plan(
