@@ -136,4 +136,3 @@ def test_the_signed_in_shell_still_names_the_user_on_an_error_page(world: World)
     with _client(world, "admin") as client:
         response = client.get("/cases/99999")
     _assert_page(response, 404, "Ada Admin")
-

@@ -20,6 +20,7 @@ from app.auth.passwords import (
     burn_verification_time,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from app.auth.schemas import (
@@ -132,6 +133,9 @@ def change_password(session: Session, *, actor: Actor, user: User, data: Passwor
             "Your current password is not right.",
             field_errors={"current_password": N_("This is not your current password.")},
         )
+    # The schema checks strength alone; only here is it known whose password it is.
+    if problem := password_problem(data.password, email=user.email, name=user.full_name):
+        raise InvalidInput(problem, field_errors={"password": problem})
     user.password_hash = hash_password(data.password)
     session.add(user)
     _revoke_sessions(session, user_id=user.id)  # type: ignore[arg-type]

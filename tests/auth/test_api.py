@@ -1,13 +1,15 @@
 """Personal access tokens, the signed-in account and CSRF, through the JSON API."""
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import PersonalAccessToken, User
+from app.auth.models import PersonalAccessToken, User, UserRole
 from app.conferences.models import Case
+from app.programs.models import Program
 from app.security import token_digest
-from tests.factories import make_case
+from tests.factories import PASSWORD, make_case, make_user, signed_in_client
 
 
 def _create_token(client: TestClient, name: str = "reporting script") -> dict:
@@ -375,3 +377,17 @@ def test_creating_and_changing_accounts_is_audited_with_the_request_id(db: Sessi
     changed = as_admin.patch(f"/api/v1/users/{created.json()['id']}", json={"role": "facilitator"})
     assert _actions(db, created.headers["X-Request-ID"]) == ["user.created"]
     assert _actions(db, changed.headers["X-Request-ID"]) == ["user.updated"]
+
+
+
+@pytest.mark.parametrize("chosen", ["MAXIMILIANA.PETROVNA@example.org", "maximiliana.petrovna", "Maximiliana Petrovna"])
+def test_a_new_password_that_is_ones_own_email_or_name_is_refused(
+    app, db: Session, program: Program, chosen: str
+) -> None:
+    user = make_user(db, program, UserRole.staff, "Maximiliana Petrovna", email="maximiliana.petrovna@example.org")
+    client = signed_in_client(app, db, user)
+    response = client.post("/api/v1/me/password", json={"current_password": PASSWORD, "password": chosen})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "password", "message": "Do not use your email address or name as your password."}
+    ]

@@ -85,6 +85,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 
 # --- the app under test ---------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MendServer]:
     """Mend on an empty database, as on a first start: it prints the first-admin setup link."""
