@@ -5,7 +5,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.crypto import Keyring, KeyringError, new_key_line
@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str | None = None
+    # The largest request body accepted, in bytes; larger ones are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12

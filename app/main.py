@@ -23,6 +23,7 @@ from app.audit import views as audit_views
 from app.auth import api as auth_api
 from app.auth import views as auth_views
 from app.auth.service import issue_setup_token
+from app.body_limit import BodySizeLimit
 from app.conferences import api as conferences_api
 from app.conferences import preparation_api, preparation_views, scheduling_api, scheduling_views
 from app.conferences import views as conferences_views
@@ -130,6 +131,13 @@ def create_app() -> FastAPI:
 
 
 def _install_middleware(app: FastAPI, *, https: bool) -> None:
+    # Added first, so it runs inside request_context: its refusals get the language and the headers.
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=get_settings().max_body_bytes,
+        refuse=lambda request, exc: app.exception_handlers[StarletteHTTPException](request, exc),
+    )
+
     @app.middleware("http")
     async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
         incoming = request.headers.get("x-request-id", "")
@@ -264,9 +272,13 @@ def _install_error_handlers(app: FastAPI) -> None:
                 detail="The request body could not be read: send UTF-8 JSON.",
                 extra={"errors": [{"field": "body", "location": "body", "message": str(exc.detail)}]},
             )
-        titles = {404: N_("Not found"), 405: N_("Method not allowed")}
+        titles = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("Too much was sent")}
+        details = {
+            404: N_("There is nothing at this address."),
+            413: N_("What was sent is larger than Mend accepts. Nothing was saved. Shorten it and send it again."),
+        }
         title = titles.get(exc.status_code, N_("Request refused"))
-        detail = N_("There is nothing at this address.") if exc.status_code == 404 else str(exc.detail)
+        detail = details.get(exc.status_code, str(exc.detail))
         if _wants_json(request):
             return problem(request, status=exc.status_code, title=title, detail=detail)
         page = {"title": _shown(title), "message": _shown(detail)}

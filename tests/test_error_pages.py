@@ -5,6 +5,8 @@ server closes the request's session after rolling it back, which is when an erro
 fail (a bare 500 without the security headers). So these requests go to a real process.
 """
 
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -136,3 +138,48 @@ def test_the_signed_in_shell_still_names_the_user_on_an_error_page(world: World)
     with _client(world, "admin") as client:
         response = client.get("/cases/99999")
     _assert_page(response, 404, "Ada Admin")
+
+
+def _raw_request(world: World, head: str, body: bytes = b"") -> bytes:
+    """Send a request by hand (headers, then whatever body is given) and read what comes back."""
+    host, port = world.server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head.encode() + b"\r\n" + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(world: World) -> None:
+    started = time.monotonic()
+    answer = _raw_request(
+        world,
+        "POST /api/v1/cases HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {500 * 1024 * 1024}\r\n",
+    )  # anonymous, and not one byte of the 500 MB follows
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"application/problem+json" in answer and b"x-content-type-options: nosniff" in answer.lower()
+    assert time.monotonic() - started < 5
+
+
+def test_a_streamed_body_is_refused_once_it_passes_the_limit(world: World) -> None:
+    chunk = b"x" * 65536
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20))  # 1.25 MiB, no length given
+    answer = _raw_request(
+        world,
+        "POST /api/v1/cases HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n",
+        chunked,
+    )
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+@pytest.mark.parametrize(("language", "title"), [("en", "Too much was sent"), ("es", "Se envió demasiado")])
+def test_a_form_over_the_limit_is_a_413_page_in_the_users_language(world: World, language: str, title: str) -> None:
+    with _client(world, "assigned", language) as client:
+        response = client.post(f"/cases/{world.case_id}/edit", data={"notes": "x" * (1024 * 1024 + 1)})
+    _assert_page(response, 413, f'lang="{language}"', title)
