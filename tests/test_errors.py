@@ -501,9 +501,15 @@ def test_a_form_encoded_body_on_a_json_endpoint_is_422(app, as_facilitator: Test
     _problem(response, 422)
 
 
-def test_a_huge_json_body_is_refused_without_a_server_error(as_facilitator: TestClient) -> None:
+def test_a_body_over_the_size_limit_is_a_413_problem(as_facilitator: TestClient) -> None:
     response = as_facilitator.post("/api/v1/cases", json=NEW_CASE | {"notes": "x" * 2_000_000})
-    _problem(response, 422)
+    body = _problem(response, 413)
+    assert body["title"] == "Too much was sent"
+
+
+def test_a_field_too_long_in_a_body_within_the_limit_is_422_naming_it(as_facilitator: TestClient) -> None:
+    response = as_facilitator.post("/api/v1/cases", json=NEW_CASE | {"notes": "x" * 900_000})
+    assert _fields(_problem(response, 422)) == ["notes"]
 
 
 def test_deeply_nested_json_is_refused_without_a_server_error(as_facilitator: TestClient) -> None:
