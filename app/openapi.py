@@ -49,6 +49,7 @@ PROBLEMS = {
     "403": "Signed in, but your role may not do this; or a cookie-authenticated write without its CSRF token.",
     "404": "No such record, or not one you may see (other programs' and other cases' records are 404 too).",
     "409": "Refused by a gate or by the record's current state; `conditions` lists each unmet condition.",
+    "413": "The request body is larger than the server accepts (MEND_MAX_BODY_BYTES, 1 MiB by default).",
     "422": "Malformed request, or input that breaks a rule only the server can check; `errors` lists each field.",
 }
 
@@ -61,7 +62,7 @@ def _problem_codes(path: str, method: str, operation: dict[str, Any]) -> list[st
     )
     codes = {code for code in operation["responses"] if code in PROBLEMS}
     if "requestBody" in operation:
-        codes.add("422")
+        codes |= {"413", "422"}
     if security:
         codes |= {"401", "403"}
     if names_record or any("PortalSession" in requirement for requirement in security):
