@@ -159,13 +159,15 @@ def _stock_case(db: Session, client: TestClient, facilitator: User, secrets: dic
     held = held_case(db, facilitator)
     case, survivor, responsible = held.case, held.survivor, held.responsible
     case.reference, case.notes = secrets["reference"], secrets["case notes"]
+    survivor.support_needs = secrets["support needs"]
     db.add(case)
+    db.add(survivor)
     db.flush()
     base = f"/api/v1/cases/{case.id}"
     screening = _ok(
         client.post(
             f"{base}/participants/{survivor.id}/screenings",
-            json={"answers": SURVIVOR_READY, "rationale": "Prepared and supported."},
+            json={"answers": SURVIVOR_READY, "rationale": secrets["rationale"]},
         )
     )
     _ok(
@@ -267,6 +269,8 @@ def _secrets(tag: str) -> dict[str, str]:
         "reference": f"MX-{tag}",
         "case notes": f"Referral note {tag}-notes",
         "concern": f"He drove past her street {tag}-concern",
+        "support needs": f"Needs a quiet room {tag}-needs",
+        "rationale": f"Prepared and supported {tag}-rationale",
         "phone": f"+34 600 {int(tag, 16) % 1_000_000:06d}",
     }
 

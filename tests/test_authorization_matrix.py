@@ -241,6 +241,8 @@ MAY_READ = {
     "case notes": {"admin", "facilitator"},
     "concern": {"admin", "facilitator"},
     "phone": {"admin", "facilitator"},
+    "support needs": {"admin", "facilitator"},
+    "rationale": {"admin", "facilitator"},
 }
 # Bodies that get past validation, where the permission check comes after it.
 BODIES = {

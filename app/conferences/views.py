@@ -137,6 +137,7 @@ def case_page(request: Request, case: VisibleCase, session: SessionDep, actor: A
 @router.get("/cases/{case_id}/edit")
 def edit_case_page(request: Request, case: DetailCase, session: SessionDep, actor: ActorDep) -> Response:
     service.require_case_writer(actor)
+    service.record_case_read(session, actor=actor, case=case)  # the form shows the case notes
     row = queries.case_row(session, case=case)
     values = case.model_dump(warnings=False) | {"facilitator_ids": [u.id for u in row.facilitators]}
     return _case_form(request, session, actor, values=values, errors={}, case=case)
@@ -201,9 +202,10 @@ def add_participant(
 
 @router.get("/cases/{case_id}/participants/{participant_id}/edit")
 def edit_participant_page(
-    request: Request, case: DetailCase, participant: CaseParticipant, actor: ActorDep
+    request: Request, case: DetailCase, participant: CaseParticipant, session: SessionDep, actor: ActorDep
 ) -> Response:
     service.require_case_writer(actor)
+    service.record_case_read(session, actor=actor, case=case, what="participant")  # the form shows support needs
     return _participant_form(
         request, case=case, values=participant.model_dump(warnings=False), errors={}, participant=participant
     )
