@@ -71,8 +71,15 @@ class FirstAdminSetup(_NewPassword):
         return validate_timezone(value)
 
 
+# How long a new access token works: chosen when it is made, a year at most.
+TOKEN_LIFETIME_DAYS = (30, 90, 180, 365)
+
+
 class AccessTokenCreate(InputModel):
     name: str = Field(min_length=1, max_length=80)
+    expires_in_days: int = Field(
+        default=90, ge=1, le=365, description="Days until the token stops working (a year at most)."
+    )
 
 
 class AccessTokenPublic(BaseModel):
@@ -83,6 +90,7 @@ class AccessTokenPublic(BaseModel):
     token_prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime
     revoked_at: datetime | None
 
 

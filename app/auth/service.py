@@ -102,7 +102,7 @@ def create_user(session: Session, *, actor: Actor, program_id: int, data: UserCr
 
 
 def update_user(session: Session, *, actor: Actor, user: User, data: UserUpdate) -> User:
-    """Change a user's name, role or active flag; disabling ends all their sessions."""
+    """Change a user's name, role or active flag; disabling ends all their sessions and access tokens."""
     _require_admin(actor)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if user.id == actor.user_id and (changes.get("is_active") is False or changes.get("role", "admin") != "admin"):
@@ -112,6 +112,7 @@ def update_user(session: Session, *, actor: Actor, user: User, data: UserUpdate)
     if changes.get("is_active") is False:
         user.disabled_at = utcnow()
         _revoke_sessions(session, user_id=user.id)  # type: ignore[arg-type]
+        _revoke_access_tokens(session, user_id=user.id)  # type: ignore[arg-type]
     elif changes.get("is_active") is True:
         user.disabled_at = None
     session.add(user)
@@ -127,7 +128,7 @@ def update_user(session: Session, *, actor: Actor, user: User, data: UserUpdate)
 
 
 def change_password(session: Session, *, actor: Actor, user: User, data: PasswordChange) -> None:
-    """Change one's own password; every other session of the account ends."""
+    """Change one's own password; every other session and every access token of the account ends."""
     if not verify_password(user.password_hash, data.current_password):
         raise InvalidInput(
             "Your current password is not right.",
@@ -139,6 +140,7 @@ def change_password(session: Session, *, actor: Actor, user: User, data: Passwor
     user.password_hash = hash_password(data.password)
     session.add(user)
     _revoke_sessions(session, user_id=user.id)  # type: ignore[arg-type]
+    _revoke_access_tokens(session, user_id=user.id)  # type: ignore[arg-type]
     record_event(session, actor=actor, action="user.password_changed", entity_type="user", entity_id=user.id)
 
 
@@ -338,6 +340,7 @@ def issue_access_token(session: Session, *, actor: Actor, data: AccessTokenCreat
         name=data.name.strip(),
         token_prefix=token[: len(ACCESS_TOKEN_PREFIX) + 4],
         token_hash=token_digest(token),
+        expires_at=utcnow() + timedelta(days=data.expires_in_days),
     )
     session.add(record)
     session.flush()
@@ -347,7 +350,7 @@ def issue_access_token(session: Session, *, actor: Actor, data: AccessTokenCreat
         action="token.created",
         entity_type="access_token",
         entity_id=record.id,
-        detail={"name": record.name},
+        detail={"name": record.name, "expires_in_days": data.expires_in_days},
     )
     return record, token
 
@@ -359,6 +362,16 @@ def list_access_tokens(session: Session, *, actor: Actor) -> list[PersonalAccess
             .where(PersonalAccessToken.user_id == actor.user_id)
             .order_by(col(PersonalAccessToken.created_at).desc())
         ).all()
+    )
+
+
+def _revoke_access_tokens(session: Session, *, user_id: int) -> None:
+    """End every working access token of a user: a new password or a disabled account must not leave
+    a script holding the old credentials. Re-enabling the account does not bring them back."""
+    session.execute(
+        update(PersonalAccessToken)
+        .where(col(PersonalAccessToken.user_id) == user_id, col(PersonalAccessToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
     )
 
 
@@ -374,7 +387,7 @@ def revoke_access_token(session: Session, *, actor: Actor, token_id: int) -> Per
 
 
 def resolve_access_token(session: Session, *, token: str) -> User | None:
-    """The user behind a bearer token, or None when unknown, revoked or the user is disabled."""
+    """The user behind a bearer token, or None when unknown, expired, revoked or the user is disabled."""
     if not token.startswith(ACCESS_TOKEN_PREFIX):
         return None
     found = session.exec(
@@ -385,7 +398,7 @@ def resolve_access_token(session: Session, *, token: str) -> User | None:
     if found is None:
         return None
     record, user = found
-    if record.revoked_at is not None or not user.is_active:
+    if record.revoked_at is not None or record.expires_at <= utcnow() or not user.is_active:
         return None
     record.last_used_at = utcnow()
     session.add(record)

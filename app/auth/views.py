@@ -11,7 +11,7 @@ from app.auth.dependencies import SESSION_COOKIE, ActorDep, AdminDep, OptionalAc
 from app.auth.models import User, UserRole
 from app.auth.schemas import AccessTokenCreate, FirstAdminSetup, PasswordChange, SignIn, UserCreate, UserUpdate
 from app.config import get_settings
-from app.db import RecordId, SessionDep
+from app.db import RecordId, SessionDep, utcnow
 from app.errors import InvalidInput
 from app.i18n import N_
 from app.i18n import gettext as _
@@ -145,7 +145,7 @@ def setup(token: str, request: Request, session: SessionDep, form: FormDep) -> R
 def tokens_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     """Personal access tokens for the JSON API."""
     tokens = service.list_access_tokens(session, actor=actor)
-    return render(request, "auth/tokens.html", {"tokens": tokens, "errors": {}, "created": None})
+    return render(request, "auth/tokens.html", {"tokens": tokens, "errors": {}, "created": None, "now": utcnow()})
 
 
 @router.post("/account/tokens")
@@ -158,7 +158,13 @@ def create_token(request: Request, session: SessionDep, actor: ActorDep, form: F
     return render(
         request,
         "auth/tokens.html",
-        {"tokens": tokens, "errors": errors, "created": created},
+        {
+            "tokens": tokens,
+            "errors": errors,
+            "created": created,
+            "now": utcnow(),
+            "lifetime": form.get("expires_in_days") or 90,
+        },
         status_code=422 if errors else 200,
     )
 

@@ -1,5 +1,7 @@
 """Personal access tokens, the signed-in account and CSRF, through the JSON API."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -7,13 +9,14 @@ from sqlmodel import Session, select
 from app.audit.models import AuditEvent
 from app.auth.models import PersonalAccessToken, User, UserRole
 from app.conferences.models import Case
+from app.db import utcnow
 from app.programs.models import Program
 from app.security import token_digest
 from tests.factories import PASSWORD, make_case, make_user, signed_in_client
 
 
-def _create_token(client: TestClient, name: str = "reporting script") -> dict:
-    response = client.post("/api/v1/tokens", json={"name": name})
+def _create_token(client: TestClient, name: str = "reporting script", **extra: int) -> dict:
+    response = client.post("/api/v1/tokens", json={"name": name, **extra})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -200,13 +203,51 @@ def test_a_disabled_users_token_stops_working(
     _assert_unauthenticated(client.get("/api/v1/me"))
 
 
-def test_a_re_enabled_users_token_works_again(
-    app, as_facilitator: TestClient, as_admin: TestClient, facilitator: User
+def test_disabling_a_user_revokes_their_tokens_for_good(
+    app, as_facilitator: TestClient, as_admin: TestClient, facilitator: User, db: Session
 ) -> None:
-    client = _bearer(app, _create_token(as_facilitator)["token"])
+    created = _create_token(as_facilitator)
+    client = _bearer(app, created["token"])
     as_admin.patch(f"/api/v1/users/{facilitator.id}", json={"is_active": False})
     as_admin.patch(f"/api/v1/users/{facilitator.id}", json={"is_active": True})
+    _assert_unauthenticated(client.get("/api/v1/me"))  # re-enabling does not bring the old credentials back
+    db.expire_all()
+    assert db.get(PersonalAccessToken, created["id"]).revoked_at is not None
+
+
+def test_changing_ones_password_revokes_every_token(app, as_facilitator: TestClient) -> None:
+    clients = [_bearer(app, _create_token(as_facilitator)["token"]) for _ in range(2)]
+    changed = as_facilitator.post(
+        "/api/v1/me/password", json={"current_password": PASSWORD, "password": "fresh meadow lantern"}
+    )
+    assert changed.status_code == 204
+    for client in clients:
+        _assert_unauthenticated(client.get("/api/v1/me"))
+
+
+def test_a_token_works_until_the_lifetime_chosen_at_creation(app, as_facilitator: TestClient, db: Session) -> None:
+    created = _create_token(as_facilitator, expires_in_days=30)
+    expires_at = datetime.fromisoformat(created["expires_at"])
+    assert abs(expires_at - (utcnow() + timedelta(days=30))) < timedelta(minutes=1)
+    client = _bearer(app, created["token"])
     assert client.get("/api/v1/me").status_code == 200
+    record = db.get(PersonalAccessToken, created["id"])
+    record.expires_at = utcnow() - timedelta(seconds=1)  # the thirtieth day has passed
+    db.add(record)
+    db.commit()
+    _assert_unauthenticated(client.get("/api/v1/me"))
+
+
+def test_a_token_without_a_chosen_lifetime_works_for_90_days(as_facilitator: TestClient) -> None:
+    expires_at = datetime.fromisoformat(_create_token(as_facilitator)["expires_at"])
+    assert abs(expires_at - (utcnow() + timedelta(days=90))) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("days", [0, 366, 3650])
+def test_a_token_lifetime_outside_a_day_to_a_year_is_refused(as_facilitator: TestClient, days: int) -> None:
+    response = as_facilitator.post("/api/v1/tokens", json={"name": "forever", "expires_in_days": days})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["expires_in_days"]
 
 
 # --- CSRF on session-cookie calls ----------------------------------------------------------
