@@ -172,19 +172,32 @@ def sign_in(session: Session, *, email: str, password: str, ip_address: str, req
     """Check a password, throttling repeated failures without revealing whether the account exists.
 
     Failures are returned, not raised, so the attempt and its audit event are kept.
+
+    Unlike other services this one commits, twice, for two reasons:
+    - The attempt is recorded and committed before the failures are counted. Attempts sent
+      together then each count every attempt committed before them, so no more than the limit
+      reach the password check (counting first and recording afterwards let 19 of 40 through).
+    - The password is checked with no transaction open. On SQLite every transaction holds the
+      database's one write lock, and argon2 takes a tenth of a second: a flood of wrong passwords
+      held everyone else's requests behind it.
     """
     settings = get_settings()
     email = email.strip().lower()
     digest = keyed_digest("email:" + email)
-    now = utcnow()
-    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
     anonymous = Actor(
         kind="anonymous", label="anonymous", program_id=None, request_id=request_id, ip_address=ip_address
     )
 
-    if _throttled(session, digest=digest, ip_address=ip_address, since=window_start):
+    attempt = LoginAttempt(email_digest=digest, ip_address=ip_address, succeeded=False)  # until proven right
+    session.add(attempt)
+    session.commit()
+    throttled = _throttled(session, digest=digest, ip_address=ip_address, since=window_start, excluding=attempt.id)  # type: ignore[arg-type]
+    user = None if throttled else session.exec(select(User).where(User.email == email)).first()
+    session.commit()  # no transaction, and so no lock, while the password is checked
+
+    if throttled:
         burn_verification_time(password)
-        session.add(LoginAttempt(email_digest=digest, ip_address=ip_address, succeeded=False))
         record_event(
             session,
             actor=anonymous,
@@ -194,14 +207,12 @@ def sign_in(session: Session, *, email: str, password: str, ip_address: str, req
         )
         return SignInResult(None, None, SIGN_IN_THROTTLED.format(minutes=settings.login_window_minutes))
 
-    user = session.exec(select(User).where(User.email == email)).first()
     if user is None:
         burn_verification_time(password)
         ok = False
     else:
         ok = verify_password(user.password_hash, password) and user.is_active
 
-    session.add(LoginAttempt(email_digest=digest, ip_address=ip_address, succeeded=ok))
     if not ok or user is None:
         record_event(
             session,
@@ -213,6 +224,8 @@ def sign_in(session: Session, *, email: str, password: str, ip_address: str, req
         )
         return SignInResult(None, None, SIGN_IN_FAILED)
 
+    attempt.succeeded = True
+    session.add(attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.add(user)
@@ -227,7 +240,8 @@ def sign_in(session: Session, *, email: str, password: str, ip_address: str, req
     return SignInResult(user, token, None)
 
 
-def _throttled(session: Session, *, digest: str, ip_address: str, since) -> bool:  # type: ignore[no-untyped-def]
+def _throttled(session: Session, *, digest: str, ip_address: str, since, excluding: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the failed attempts before this one (`excluding`) reach a limit, for the email or the address."""
     settings = get_settings()
     last_success = session.exec(
         select(func.max(LoginAttempt.attempted_at)).where(
@@ -235,23 +249,16 @@ def _throttled(session: Session, *, digest: str, ip_address: str, since) -> bool
         )
     ).one()
     email_since = max(since, last_success) if last_success else since
+    failed = (col(LoginAttempt.succeeded).is_(False), col(LoginAttempt.id) != excluding)
     email_failures = session.exec(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.email_digest == digest,
-            col(LoginAttempt.succeeded).is_(False),
-            col(LoginAttempt.attempted_at) > email_since,
-        )
+        .where(LoginAttempt.email_digest == digest, col(LoginAttempt.attempted_at) > email_since, *failed)
     ).one()
     ip_failures = session.exec(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.ip_address == ip_address,
-            col(LoginAttempt.succeeded).is_(False),
-            col(LoginAttempt.attempted_at) > since,
-        )
+        .where(LoginAttempt.ip_address == ip_address, col(LoginAttempt.attempted_at) > since, *failed)
     ).one()
     return email_failures >= settings.login_max_failures or ip_failures >= settings.login_max_failures_per_ip
 
