@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export MEND_PORT ?= 8000
 
-.PHONY: install run test migrate lint messages
+.PHONY: install run test test-shifted migrate lint messages
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -17,6 +17,13 @@ run: migrate
 
 test: install
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# The same suite with the clock moved (libfaketime, Debian's `faketime`), for every process the tests
+# start: CLOCK is a faketime spec, a year ahead by default ("@2028-03-26 00:58:00" starts at a moment).
+CLOCK ?= +365d
+.PHONY: test-shifted
+test-shifted: install
+	TZ=UTC faketime -f "$(CLOCK)" $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check app tests migrations bench

@@ -4,6 +4,7 @@ is set); every test runs inside a transaction that is rolled back."""
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="mend-tests-"))
@@ -16,6 +17,7 @@ TEST_DATABASE_URL = os.environ.get("MEND_TEST_DATABASE_URL") or f"sqlite:///{_TM
 os.environ["MEND_DATABASE_URL"] = TEST_DATABASE_URL
 
 import pytest  # noqa: E402
+import time_machine  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
@@ -36,6 +38,22 @@ def engine() -> Iterator[Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+# The moment that tests marked `@pytest.mark.clock` run at (their fixed dates were written around it):
+# their process's clock starts there and ticks on, whatever the day the suite runs. Tests that start a
+# server or worker process instead state their times relative to now, and `make test-shifted` proves it.
+SUITE_CLOCK = datetime.fromisoformat("2026-11-23T09:00:00+00:00")
+
+
+@pytest.fixture(autouse=True)
+def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield
+        return
+    with time_machine.travel(marker.args[0] if marker.args else SUITE_CLOCK, tick=True):
+        yield
 
 
 @pytest.fixture

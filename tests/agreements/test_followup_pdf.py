@@ -25,6 +25,9 @@ from app.safety.schemas import ContactPreferenceUpdate
 from app.safety.service import save_contact_preference
 from tests.agreements.monitoring_support import Sealed, sealed_case, stub_pdf
 
+# The fixed dates below (commitments due from 15 January 2027) were written for late November 2026.
+pytestmark = pytest.mark.clock
+
 SURVIVOR_EMAIL = "rosa.hidden@example.net"
 RESPONSIBLE_EMAIL = "dan.private@example.net"
 IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")

@@ -38,6 +38,9 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_program, make_user
 from tests.support import scratch_database
 
+# The fixed dates below (commitments due from 15 January 2027) were written for late November 2026.
+pytestmark = pytest.mark.clock
+
 KINDS = (COMMITMENT_REMINDER, COMMITMENT_OVERDUE, OVERDUE_DIGEST)
 APOLOGY_DUE = date(2027, 1, 15)  # the default terms: apology 15 Jan, payments 1 Feb and 1 Mar, hours 30 Jun 2027
 

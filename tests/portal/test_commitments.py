@@ -31,6 +31,9 @@ from tests.agreements.test_service import Held, terms_for
 from tests.factories import make_participant
 from tests.portal.conftest import PortalClientFactory, form
 
+# The fixed dates below (commitments due from 15 January 2027) were written for late November 2026.
+pytestmark = pytest.mark.clock
+
 PAGE = "/portal/commitments"
 API = "/api/v1/portal/commitments"
 EVIDENCE_NOTE = "Paid in cash at the office; he says he found work at the docks."
