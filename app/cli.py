@@ -1,6 +1,8 @@
 """The `mend` command line: programs, users, demo data, audit verification, serving."""
 
+import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -137,17 +139,49 @@ def load_demo(
     typer.echo(summary)
 
 
+@audit_app.command("checkpoint")
+def checkpoint(
+    append: Annotated[Path | None, typer.Option(help="Append the checkpoint to this file (one JSON line each)")] = None,
+) -> None:
+    """Print the signed head of every audit chain, as one JSON line; keep it outside the database
+    (run it hourly from cron into a file on other storage). `mend audit verify --checkpoints` compares."""
+    from app.audit.service import take_checkpoint
+
+    with Session(get_engine()) as session:
+        line = json.dumps(take_checkpoint(session), sort_keys=True)
+    if append is None:
+        typer.echo(line)
+        return
+    with append.open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    typer.echo(f"Checkpoint appended to {append}.")
+
+
 @audit_app.command("verify")
-def verify(program: Annotated[int | None, typer.Option(help="Check one program's chain only")] = None) -> None:
+def verify(
+    program: Annotated[int | None, typer.Option(help="Check one program's chain only")] = None,
+    checkpoints: Annotated[
+        Path | None, typer.Option(help="A file of checkpoints (`mend audit checkpoint`) the log must still agree with")
+    ] = None,
+) -> None:
     """Check every audit chain; report the first broken link and exit non-zero if there is one."""
     from app.audit.service import verify_chains
 
+    taken: list[dict] = []
+    if checkpoints is not None:
+        try:
+            taken = [json.loads(line) for line in checkpoints.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, ValueError) as exc:
+            _fail(f"The checkpoints in {checkpoints} cannot be read: {exc}")
     with Session(get_engine()) as session:
-        report = verify_chains(session, chain_key=program)
+        report = verify_chains(session, chain_key=program, checkpoints=taken)
     if program is not None and report.chains_checked == 0:
         _fail(f"There is no audit chain for program {program}.")
     if report.ok:
-        typer.echo(f"Audit log intact: {report.events_checked} events in {report.chains_checked} chains verified.")
+        against = f", agreeing with {report.checkpoints_checked} checkpoints" if checkpoints is not None else ""
+        typer.echo(
+            f"Audit log intact: {report.events_checked} events in {report.chains_checked} chains verified{against}."
+        )
         return
     broken = report.first_break
     assert broken is not None

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # Field encryption: `kid:base64url-key` entries, comma-separated; the key id that encrypts new values.
     encryption_keys: SecretStr | None = None
     encryption_key_id: str | None = None
+    # The audit chain's HMAC keys: `kid:base64url-key` entries, comma-separated, and the key id that
+    # signs new events. Without them the chain is keyed by a key derived from the secret key (id "s1").
+    audit_keys: SecretStr | None = None
+    audit_key_id: str | None = None
     database_url: str = f"sqlite:///{VAR_DIR / 'mend.db'}"
     host: str = "127.0.0.1"
     port: int = 8000

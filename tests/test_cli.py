@@ -25,7 +25,6 @@ from tests.factories import make_program, make_user
 from tests.support import scratch_database
 
 MEND = Path(sys.executable).parent / "mend"
-SECRET = "cli-test-secret-key-0123456789abcdefghijklmnopq"  # noqa: S105 (test-only)
 PASSWORD = "harbour lantern violet orbit"  # noqa: S105 (test-only)
 
 
@@ -51,7 +50,9 @@ class Mend:
     def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         env = _env(
             MEND_ENV="test",
-            MEND_SECRET_KEY=SECRET,
+            # The seeding process's keys, as an operator's app and command line share theirs: the audit
+            # chain's key is derived from the secret key.
+            MEND_SECRET_KEY=os.environ["MEND_SECRET_KEY"],
             MEND_ENCRYPTION_KEYS=os.environ["MEND_ENCRYPTION_KEYS"],
             MEND_DATABASE_URL=self.url,
         )

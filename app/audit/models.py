@@ -31,7 +31,8 @@ class AuditEvent(SQLModel, table=True):
     ip_address: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)  # HMAC-SHA256 under the key `key_id` names (held outside the database)
+    key_id: str = Field(max_length=32)
 
 
 class AuditChainHead(SQLModel, table=True):

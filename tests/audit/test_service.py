@@ -1,5 +1,8 @@
 """The hash-chained audit log: appending per program, and catching edits and deletions."""
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,7 +12,17 @@ from sqlmodel import Session, col, select
 
 from app.actor import Actor
 from app.audit.models import SYSTEM_CHAIN, AuditChainHead, AuditEvent
-from app.audit.service import GENESIS_HASH, canonical_payload, event_hash, record_event, verify_chains
+from app.audit.service import (
+    DERIVED_KEY_ID,
+    GENESIS_HASH,
+    audit_keys,
+    canonical_payload,
+    event_hash,
+    record_event,
+    take_checkpoint,
+    verify_chains,
+)
+from app.config import get_settings
 from app.programs.models import Program
 
 AUDIT_TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -214,3 +227,100 @@ def test_the_canonical_payload_is_the_same_after_a_database_round_trip(db: Sessi
     assert canonical_payload(reread) == written
     assert event_hash(reread.prev_hash, reread) == reread.hash
     assert verify_chains(db, chain_key=program.id).ok
+
+
+# --- the keyed chain and its checkpoints ------------------------------------------------------
+
+
+def _recompute_from(session: Session, program: Program, start: AuditEvent, link) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite every hash from `start` to the head with `link(prev_hash, payload)`, as an attacker
+    with database access would after editing a row, and wind the head to the new last hash."""
+    events = _chain(session, program.id)  # type: ignore[arg-type]
+    prev = next(e.hash for e in events if e.seq == start.seq - 1) if start.seq > 1 else GENESIS_HASH
+    for event in events:
+        if event.seq < start.seq:
+            continue
+        new_hash = link(prev, b"\n" + canonical_payload(event))
+        _edit_row(session, event, prev_hash=prev, hash=new_hash)
+        prev = new_hash
+    session.execute(update(AuditChainHead).where(AuditChainHead.chain_key == program.id).values(last_hash=prev))
+    session.expire_all()
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        pytest.param(lambda prev, payload: hashlib.sha256(prev.encode() + payload).hexdigest(), id="plain-sha256"),
+        pytest.param(
+            lambda prev, payload: hmac.new(b"k" * 32, prev.encode() + payload, hashlib.sha256).hexdigest(),
+            id="hmac-with-a-guessed-key",
+        ),
+    ],
+)
+def test_an_edited_row_with_the_chain_recomputed_without_the_key_is_caught(db: Session, program: Program, link) -> None:  # type: ignore[no-untyped-def]
+    events = _five_event_chain(db, program)
+    _edit_row(db, events[2], actor_label="Someone else")
+    _recompute_from(db, program, _chain(db, program.id)[2], link)  # type: ignore[arg-type]
+    broken = verify_chains(db, chain_key=program.id).first_break
+    assert broken is not None and broken.seq == 3 and "content does not match" in broken.reason
+
+
+def test_cutting_the_newest_events_and_winding_the_head_back_is_caught_by_a_checkpoint(
+    db: Session, program: Program
+) -> None:
+    events = _five_event_chain(db, program)
+    checkpoint = take_checkpoint(db)
+    for event in events[3:]:
+        _delete_row(db, event)
+    db.execute(
+        update(AuditChainHead).where(AuditChainHead.chain_key == program.id).values(seq=3, last_hash=events[2].hash)
+    )
+    db.expire_all()
+    assert verify_chains(db, chain_key=program.id).ok  # a shorter chain still links: only a checkpoint shows it
+    broken = verify_chains(db, chain_key=program.id, checkpoints=[checkpoint]).first_break
+    assert broken is not None and broken.seq == 5 and "cut back" in broken.reason
+
+
+def test_a_log_rewritten_after_a_checkpoint_is_caught_even_with_the_key(db: Session, program: Program) -> None:
+    events = _five_event_chain(db, program)
+    checkpoint = take_checkpoint(db)
+    key_id, keys = audit_keys()
+    _edit_row(db, events[4], actor_label="Someone else")
+    _recompute_from(
+        db,
+        program,
+        events[4],
+        lambda prev, payload: hmac.new(keys[key_id], prev.encode() + payload, hashlib.sha256).hexdigest(),
+    )
+    assert verify_chains(db, chain_key=program.id).ok  # whoever holds the key can re-sign...
+    broken = verify_chains(db, chain_key=program.id, checkpoints=[checkpoint]).first_break
+    assert broken is not None and "rewritten" in broken.reason  # ...but not the checkpoint kept elsewhere
+
+
+def test_a_checkpoint_that_was_altered_is_refused(db: Session, program: Program) -> None:
+    _five_event_chain(db, program)
+    checkpoint = take_checkpoint(db)
+    checkpoint["chains"][str(program.id)]["seq"] = 3  # made to agree with a log cut back to 3 events
+    broken = verify_chains(db, checkpoints=[checkpoint]).first_break
+    assert broken is not None and "not signed by a configured audit key" in broken.reason
+
+
+def test_after_a_key_rotation_old_events_verify_while_the_old_key_is_kept(
+    db: Session, program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _record(db, program, 2)
+    new_key = base64.urlsafe_b64encode(b"n" * 32).decode()
+    monkeypatch.setenv("MEND_AUDIT_KEYS", f"k2:{new_key}")
+    monkeypatch.setenv("MEND_AUDIT_KEY_ID", "k2")
+    get_settings.cache_clear()
+    try:
+        after = _record(db, program, 2)
+        assert {e.key_id for e in before} == {DERIVED_KEY_ID} and {e.key_id for e in after} == {"k2"}
+        assert verify_chains(db, chain_key=program.id).ok
+        monkeypatch.setenv("MEND_SECRET_KEY", "another-secret-key-0123456789abcdefghijklmnop")  # the old key is gone
+        get_settings.cache_clear()
+        broken = verify_chains(db, chain_key=program.id).first_break
+        assert broken is not None and broken.seq == 1 and "content does not match" in broken.reason
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
