@@ -18,12 +18,12 @@ run: migrate
 test: install
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-# The same suite with the clock moved (libfaketime, Debian's `faketime`), for every process the tests
-# start: CLOCK is a faketime spec, a year ahead by default ("@2028-03-26 00:58:00" starts at a moment).
+# The same suite with the clock moved, in the test process and the servers it starts (tests/clock.py):
+# CLOCK is an offset in days, a year ahead by default, or an instant such as 2028-03-26T00:58:00Z.
 CLOCK ?= +365d
 .PHONY: test-shifted
 test-shifted: install
-	TZ=UTC faketime -f "$(CLOCK)" $(UV) run --frozen pytest $(PYTEST_ARGS)
+	MEND_TEST_CLOCK="$(CLOCK)" $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check app tests migrations bench

@@ -7,6 +7,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from tests.clock import OFFSET_ENV, requested_offset, shift  # noqa: E402
+
+if (_offset := requested_offset()) is not None:  # make test-shifted: every test runs at another date
+    os.environ[OFFSET_ENV] = str(_offset)
+    shift(_offset)
+
 _TMP = Path(tempfile.mkdtemp(prefix="mend-tests-"))
 os.environ["MEND_ENV"] = "test"
 os.environ["MEND_SECRET_KEY"] = "test-only-secret-key-0123456789abcdefghijklmnop"

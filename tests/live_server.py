@@ -65,7 +65,7 @@ def run_mend(database_url: str, *, expect_setup_link: bool, environment: str = "
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
+        [sys.executable, "-m", "tests.run_shifted", "app.cli", "serve"],  # its clock moves with the tests'
         cwd=PROJECT_ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
