@@ -25,6 +25,7 @@ from tests.factories import make_program, make_user
 from tests.support import scratch_database
 
 MEND = Path(sys.executable).parent / "mend"
+SECRET = "cli-test-secret-key-0123456789abcdefghijklmnopq"  # noqa: S105 (test-only)
 PASSWORD = "harbour lantern violet orbit"  # noqa: S105 (test-only)
 
 
