@@ -2,6 +2,7 @@
 
 import json
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -196,12 +197,19 @@ def verify(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Drain what is due now, then stop")] = False,
     interval: Annotated[float, typer.Option(min=1, help="Seconds between rounds")] = 30.0,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(help="Append a signed audit checkpoint to this file when the last one is an hour old"),
+    ] = None,
 ) -> None:
     """Queue the commitment reminders and alerts that are due, then send due notifications from the
-    outbox over SMTP; several workers may run at once."""
+    outbox over SMTP; several workers may run at once. With --checkpoints, also keep an hourly record
+    of the audit chains' signed heads (keep that file on storage the database's administrators cannot
+    rewrite; `mend audit verify --checkpoints` compares)."""
     import time
 
     from app.agreements.reminders import queue_commitment_reminders
+    from app.audit.service import take_checkpoint
     from app.db import utcnow
     from app.notifications.worker import SmtpTransport, drain
 
@@ -210,11 +218,27 @@ def worker(
             queued = queue_commitment_reminders(session, now=utcnow())
             session.commit()
         typer.echo(f"queued: {queued}")
+        if checkpoints is not None and _checkpoint_due(checkpoints, now=utcnow()):
+            with Session(get_engine()) as session:
+                line = json.dumps(take_checkpoint(session), sort_keys=True)
+            with checkpoints.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+            typer.echo(f"audit checkpoint appended to {checkpoints}")
         with SmtpTransport() as transport:
             typer.echo(f"outbox: {drain(get_engine(), transport=transport)}")
         if once:
             return
         time.sleep(interval)
+
+
+def _checkpoint_due(path: Path, *, now: datetime) -> bool:
+    """Whether the newest checkpoint in `path` is an hour old or more (or there is none)."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        taken = datetime.fromisoformat(json.loads(lines[-1])["taken_at"].replace("Z", "+00:00"))
+    except (OSError, ValueError, KeyError, IndexError):
+        return True
+    return now - taken >= timedelta(hours=1)
 
 
 @app.command("setup-link")

@@ -1,5 +1,6 @@
 """The `mend` command line, run as a real process against a fresh database."""
 
+import json
 import os
 import re
 import subprocess
@@ -8,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.agreements.models import AgreementDocument, Commitment
-from app.audit.models import AuditEvent
+from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import SetupToken, User, UserRole
 from app.auth.passwords import verify_password
 from app.conferences.models import Case
@@ -288,3 +289,29 @@ def test_the_app_starts_in_development_without_a_secret_key() -> None:
                 key_file.unlink(missing_ok=True)
         if not had_var_dir and VAR_DIR.exists() and not any(VAR_DIR.iterdir()):
             VAR_DIR.rmdir()
+
+
+def test_the_worker_keeps_an_hourly_audit_checkpoint_that_verify_compares_with(mend: Mend, tmp_path: Path) -> None:
+    program_id = _seed(mend, users=2)
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    for _ in range(2):  # two rounds within the hour: one checkpoint
+        result = mend("worker", "--once", "--checkpoints", str(checkpoints))
+        assert result.returncode == 0, result.stderr
+    [line] = checkpoints.read_text().splitlines()
+    assert json.loads(line)["chains"][str(program_id)]["seq"] == 3
+    assert mend("audit", "verify", "--checkpoints", str(checkpoints)).returncode == 0
+    with mend.engine.begin() as connection:  # cut the newest event and wind the head back
+        connection.execute(delete(AuditEvent).where(AuditEvent.chain_key == program_id, AuditEvent.seq == 3))
+        connection.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.chain_key == program_id)
+            .values(
+                seq=2,
+                last_hash=select(AuditEvent.hash)
+                .where(AuditEvent.chain_key == program_id, AuditEvent.seq == 2)
+                .scalar_subquery(),
+            )
+        )
+    assert mend("audit", "verify").returncode == 0
+    result = mend("audit", "verify", "--checkpoints", str(checkpoints))
+    assert result.returncode == 1 and "the log was cut back" in result.stderr
