@@ -14,6 +14,7 @@ from app.auth.models import User, UserRole
 from app.auth.service import actor_for
 from app.conferences.models import Case
 from app.conferences.service import record_case_read
+from app.db import utcnow
 from app.programs.models import Program
 from app.safety.service import record_safety_read
 from tests.factories import make_case, make_user
@@ -101,11 +102,12 @@ def test_another_programs_reads_are_never_shown(
     other_admin: User,
     other_program: Program,
     case: Case,
-    today: date,
 ) -> None:
     theirs = make_case(db, other_admin, facilitator_ids=[other_admin.id])
-    read_at(db, monkeypatch, noon(today), other_admin, theirs, "safety.concerns")
-    read_at(db, monkeypatch, noon(today), facilitator, case, "case.participants")
+    # A minute ago, not noon: near midnight UTC, noon of Madrid's today is still ahead of Chicago's today.
+    just_now = utcnow() - timedelta(minutes=1)
+    read_at(db, monkeypatch, just_now, other_admin, theirs, "safety.concerns")
+    read_at(db, monkeypatch, just_now, facilitator, case, "case.participants")
     db.commit()
     ours = as_admin.get("/api/v1/access-review").json()["items"]
     assert ours and all(i["user_name"] != "Olu Other" and i["record"] != "Safety concerns" for i in ours)
