@@ -34,7 +34,7 @@ from app.auth.models import User, UserRole  # noqa: E402
 from app.db import get_session, make_engine  # noqa: E402
 from app.programs.models import Program  # noqa: E402
 from tests.factories import make_program, make_user, signed_in_client  # noqa: E402
-from tests.support import migrate, reset_database  # noqa: E402
+from tests.support import migrate, reset_database, scratch_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +60,17 @@ def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with time_machine.travel(marker.args[0] if marker.args else SUITE_CLOCK, tick=True):
         yield
+
+
+@pytest.fixture
+def scratch_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A database of its own, migrated, whose commits are real: for tests of several connections at once."""
+    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@ write locks its case first, so the second sees the first. Together they would ov
 refused; and the total and the case summary count the one that was recorded."""
 
 import threading
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from app.agreements import pdf
@@ -18,22 +15,9 @@ from app.agreements.models import Commitment, FollowupSummary, ProgressEntry
 from app.auth.models import UserRole
 from app.auth.service import actor_for
 from app.conferences.models import Case
-from app.db import make_engine
 from app.errors import InvalidInput
 from tests.agreements.monitoring_support import STUB_PDF, sealed_case
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_program, make_user
-from tests.support import scratch_database
-
-
-@pytest.fixture
-def scratch_engine(tmp_path: Path) -> Iterator:
-    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def test_two_payments_at_once_cannot_overpay_or_lose_one(scratch_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]

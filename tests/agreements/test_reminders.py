@@ -3,9 +3,7 @@ still applies, once (twice run, two sessions, two workers at once), stale ones s
 and the survivor's progress message only with consent and their safe-contact preferences."""
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -25,7 +23,6 @@ from app.agreements.reminders import (
 from app.auth.models import User, UserRole
 from app.auth.service import actor_for
 from app.conferences.models import CaseFacilitator, ClosureReason, Participant
-from app.db import make_engine
 from app.notifications.models import Notification
 from app.notifications.worker import Defer, Send, Skip, decide
 from app.programs.models import Program
@@ -34,9 +31,7 @@ from app.safety.models import ConsentMethod, ConsentScope
 from app.safety.schemas import ContactPreferenceUpdate
 from app.safety.service import save_contact_preference
 from tests.agreements.monitoring_support import Sealed, sealed_case, stub_pdf
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_program, make_user
-from tests.support import scratch_database
 
 # The fixed dates below (commitments due from 15 January 2027) were written for late November 2026.
 pytestmark = pytest.mark.clock
@@ -356,16 +351,6 @@ def test_with_consent_the_survivor_is_told_and_the_worker_follows_their_contact_
 
 
 # --- several sessions and workers -----------------------------------------------------------------
-
-
-@pytest.fixture
-def scratch_engine(tmp_path: Path) -> Iterator[Engine]:
-    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def _seed(engine: Engine) -> None:

@@ -7,10 +7,8 @@ the API and page tests of this folder."""
 
 import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
@@ -37,13 +35,11 @@ from app.agreements.terms import ApologyTerm, Instalment, NoContactTerm, Restitu
 from app.auth.models import User, UserRole
 from app.auth.service import actor_for
 from app.conferences.models import Case, CaseSession, Participant, ParticipantRole, SessionKind, SessionStatus
-from app.db import make_engine, utcnow
+from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.notifications.models import Notification
 from app.portal.service import portal_actor
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_case, make_participant, make_program, make_user
-from tests.support import scratch_database
 
 STUB_PDF = b"%PDF-1.7 test"
 
@@ -380,16 +376,6 @@ def test_an_amendment_is_reviewed_and_signed_again_and_supersedes_the_sealed_ver
 
 
 # --- two editors on the same version ----------------------------------------------------------
-
-
-@pytest.fixture
-def scratch_engine(tmp_path: Path) -> Iterator:
-    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def test_two_editors_racing_from_the_same_version_leave_exactly_one_next_version(scratch_engine) -> None:  # type: ignore[no-untyped-def]

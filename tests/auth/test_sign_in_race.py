@@ -2,12 +2,9 @@
 every attempt committed before it, so no more than the limit ever reach the password check."""
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
@@ -15,22 +12,9 @@ from app.auth import service
 from app.auth.models import UserRole
 from app.auth.service import sign_in
 from app.config import get_settings
-from app.db import make_engine
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, make_program, make_user
-from tests.support import scratch_database
 
 ATTEMPTS = 40
-
-
-@pytest.fixture
-def scratch_engine(tmp_path: Path) -> Iterator[Engine]:
-    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def test_wrong_passwords_sent_together_reach_the_password_check_no_more_than_the_limit(scratch_engine) -> None:  # type: ignore[no-untyped-def]

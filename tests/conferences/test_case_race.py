@@ -3,10 +3,7 @@ waits for the first, so each gets its own reference instead of one failing on th
 (found by the load benchmark, where two API clients opened cases at once and one got a 500)."""
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from app.auth.models import UserRole
@@ -14,20 +11,7 @@ from app.auth.service import actor_for
 from app.conferences.models import Case, HarmType, ReferralSource
 from app.conferences.schemas import CaseCreate
 from app.conferences.service import open_case
-from app.db import make_engine
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_program, make_user
-from tests.support import scratch_database
-
-
-@pytest.fixture
-def scratch_engine(tmp_path: Path) -> Iterator:
-    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def test_two_cases_opened_at_once_get_different_references(scratch_engine) -> None:  # type: ignore[no-untyped-def]
