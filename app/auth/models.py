@@ -56,6 +56,10 @@ class PersonalAccessToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
 
 class SetupToken(SQLModel, table=True):
     """The one-time link that lets the first admin create their account."""

@@ -71,14 +71,14 @@ class FirstAdminSetup(_NewPassword):
         return validate_timezone(value)
 
 
-# How long a new access token works: chosen when it is made, a year at most.
-TOKEN_LIFETIME_DAYS = (30, 90, 180, 365)
+# How long a new access token works unless its maker chooses (up to a year).
+DEFAULT_TOKEN_LIFETIME_DAYS = 90
 
 
 class AccessTokenCreate(InputModel):
     name: str = Field(min_length=1, max_length=80)
     expires_in_days: int = Field(
-        default=90, ge=1, le=365, description="Days until the token stops working (a year at most)."
+        default=DEFAULT_TOKEN_LIFETIME_DAYS, ge=1, le=365, description="Days until the token stops working."
     )
 
 

@@ -9,9 +9,17 @@ from starlette.datastructures import FormData
 from app.auth import service
 from app.auth.dependencies import SESSION_COOKIE, ActorDep, AdminDep, OptionalActorDep, client_ip
 from app.auth.models import User, UserRole
-from app.auth.schemas import AccessTokenCreate, FirstAdminSetup, PasswordChange, SignIn, UserCreate, UserUpdate
+from app.auth.schemas import (
+    DEFAULT_TOKEN_LIFETIME_DAYS,
+    AccessTokenCreate,
+    FirstAdminSetup,
+    PasswordChange,
+    SignIn,
+    UserCreate,
+    UserUpdate,
+)
 from app.config import get_settings
-from app.db import RecordId, SessionDep, utcnow
+from app.db import RecordId, SessionDep
 from app.errors import InvalidInput
 from app.i18n import N_
 from app.i18n import gettext as _
@@ -145,7 +153,8 @@ def setup(token: str, request: Request, session: SessionDep, form: FormDep) -> R
 def tokens_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     """Personal access tokens for the JSON API."""
     tokens = service.list_access_tokens(session, actor=actor)
-    return render(request, "auth/tokens.html", {"tokens": tokens, "errors": {}, "created": None, "now": utcnow()})
+    context = {"tokens": tokens, "errors": {}, "created": None, "lifetime": DEFAULT_TOKEN_LIFETIME_DAYS}
+    return render(request, "auth/tokens.html", context)
 
 
 @router.post("/account/tokens")
@@ -162,8 +171,7 @@ def create_token(request: Request, session: SessionDep, actor: ActorDep, form: F
             "tokens": tokens,
             "errors": errors,
             "created": created,
-            "now": utcnow(),
-            "lifetime": form.get("expires_in_days") or 90,
+            "lifetime": form.get("expires_in_days") or DEFAULT_TOKEN_LIFETIME_DAYS,
         },
         status_code=422 if errors else 200,
     )

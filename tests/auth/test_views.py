@@ -7,6 +7,8 @@ from sqlmodel import Session, select
 
 from app.auth import service
 from app.auth.models import AuthSession, User, UserRole
+from app.auth.schemas import AccessTokenCreate
+from app.auth.service import actor_for, issue_access_token
 from app.db import utcnow
 from app.security import token_digest
 from tests.factories import PASSWORD, csrf_pair, make_user
@@ -287,3 +289,15 @@ def test_changing_the_password_ends_other_sessions_and_needs_the_current_one(
     assert changed.status_code == 303
     assert phone.get("/cases", follow_redirects=False).status_code == 303
     assert _sign_in(phone, facilitator.email, "fresh meadow lantern").status_code == 303
+
+
+def test_the_tokens_page_shows_when_each_token_stops_working_and_which_have(
+    as_facilitator: TestClient, db: Session, facilitator: User
+) -> None:
+    record, _ = issue_access_token(db, actor=actor_for(facilitator), data=AccessTokenCreate(name="old script"))
+    record.expires_at = utcnow() - timedelta(days=1)
+    db.add(record)
+    db.commit()
+    page = as_facilitator.get("/account/tokens").text
+    assert "Works until" in page and "Expired" in page
+    assert 'name="expires_in_days" value="90" checked' in page
