@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
 
     setup_link_hours: int = 24
+    invitation_days: int = Field(default=7, ge=1, le=30)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

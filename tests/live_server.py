@@ -29,6 +29,7 @@ class MendServer:
     setup_url: str | None
     process: subprocess.Popen
     lines: list[str]
+    database_url: str = ""
 
     def output_since(self, mark: int = 0) -> str:
         return "".join(self.lines[mark:])
@@ -109,7 +110,7 @@ def run_mend(database_url: str, *, expect_setup_link: bool, environment: str = "
                     pytrace=False,
                 )
             time.sleep(0.05)
-        yield MendServer(f"http://{LOCAL_HOST}:{port}", setup_url, process, lines)
+        yield MendServer(f"http://{LOCAL_HOST}:{port}", setup_url, process, lines, database_url)
     finally:
         process.terminate()
         try:

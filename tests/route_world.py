@@ -23,8 +23,9 @@ from starlette.routing import Mount
 from app.agreements import followup_pdf
 from app.agreements.commitment_service import active_commitments
 from app.agreements.service import save_draft, start_amendment
+from app.auth.invitations import invite
 from app.auth.models import User, UserRole
-from app.auth.schemas import AccessTokenCreate
+from app.auth.schemas import AccessTokenCreate, InvitationCreate
 from app.auth.service import actor_for, issue_access_token
 from app.conferences.models import CaseSession, Participant, SessionAttendee
 from app.db import get_session, utcnow
@@ -290,6 +291,11 @@ def _populate(db: Session, connection: Connection) -> World:
     # A second case of the program, assigned to the other facilitator: its ids must not work under the first.
     foreign = _stock_case(db, signed_in_client(app, db, unassigned), unassigned, _secrets(uuid.uuid4().hex[:6]))
     token_row, _ = issue_access_token(db, actor=actor_for(admin), data=AccessTokenCreate(name="matrix"))
+    invitation = invite(
+        db,
+        actor=actor_for(admin),
+        data=InvitationCreate(email=f"invited-{tag}@example.org", full_name="Ivy Invited", role="staff"),
+    )
     db.commit()
 
     clients: dict[str, TestClient] = {}
@@ -325,6 +331,7 @@ def _populate(db: Session, connection: Connection) -> World:
         "admin_email": admin.email,
         "scope": "conference",
         "token_id": str(token_row.id),
+        "invitation_id": str(invitation.id),
         "user_id": str(facilitator.id),
         "role": "survivor",
         "version": "2026-1",

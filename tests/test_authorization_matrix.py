@@ -40,16 +40,20 @@ POST   /account/tokens/{token_id}/revoke                                        
 GET    /admin/access-review                                                                       L     ok    403   403   403   L     L     ok
 GET    /admin/access-review.csv                                                                   L     ok    403   403   403   L     L     ok
 GET    /admin/audit                                                                               L     ok    403   403   403   L     L     ok
+GET    /admin/audit/checkpoint                                                                    L     ok    403   403   403   L     L     ok
+POST   /admin/audit/checkpoint                                                                    L     w     403   403   403   L     L     w
 GET    /admin/program                                                                             L     ok    403   403   403   L     L     ok
 POST   /admin/program                                                                             L     w     403   403   403   L     L     w
 GET    /admin/users                                                                               L     ok    403   403   403   L     L     ok
-POST   /admin/users                                                                               L     w     403   403   403   L     L     w
+POST   /admin/invitations                                                                         L     w     403   403   403   L     L     w
+POST   /admin/invitations/{invitation_id}/cancel                                                  L     w     403   403   403   L     L     404
 GET    /admin/users/new                                                                           L     ok    403   403   403   L     L     ok
 GET    /admin/users/{user_id}                                                                     L     ok    403   403   403   L     L     404
 POST   /admin/users/{user_id}                                                                     L     w     403   403   403   L     L     404
 GET    /api/v1/access-review                                                                      401   ok    403   403   403   401   401   ok
 GET    /api/v1/access-review.csv                                                                  401   ok    403   403   403   401   401   ok
 GET    /api/v1/audit                                                                              401   ok    403   403   403   401   401   ok
+GET    /api/v1/audit/checkpoint                                                                   401   ok    403   403   403   401   401   ok
 GET    /api/v1/cases                                                                              401   ok    ok    ok    ok    401   401   ok
 POST   /api/v1/cases                                                                              401   w     w     w     403   401   401   w
 GET    /api/v1/cases/{case_id}                                                                    401   ok    ok    404   ok    401   401   404
@@ -134,8 +138,10 @@ GET    /api/v1/schedule/week                                                    
 GET    /api/v1/tokens                                                                             401   ok    ok    ok    ok    401   401   ok
 POST   /api/v1/tokens                                                                             401   w     w     w     w     401   401   w
 DELETE /api/v1/tokens/{token_id}                                                                  401   w     404   404   404   401   401   404
+GET    /api/v1/invitations                                                                        401   ok    403   403   403   401   401   ok
+POST   /api/v1/invitations                                                                        401   w     403   403   403   401   401   w
+DELETE /api/v1/invitations/{invitation_id}                                                        401   w     403   403   403   401   401   404
 GET    /api/v1/users                                                                              401   ok    403   403   403   401   401   ok
-POST   /api/v1/users                                                                              401   w     403   403   403   401   401   w
 PATCH  /api/v1/users/{user_id}                                                                    401   w     403   403   403   401   401   404
 GET    /cases                                                                                     L     ok    ok    ok    ok    L     L     ok
 POST   /cases                                                                                     L     w     w     w     403   L     L     w
@@ -228,12 +234,14 @@ GET    /portal/signed-out                                                       
 POST   /portal/waivers/{waiver_id}                                                                P     P     P     P     P     w     404   P
 GET    /schedule/week                                                                             L     ok    ok    ok    403   L     L     ok
 POST   /session/extend                                                                            L     w     w     w     w     L     L     w
+GET    /invite/{token}                                                                            404   404   404   404   404   404   404   404
+POST   /invite/{token}                                                                            404   404   404   404   404   404   404   404
 GET    /setup/{token}                                                                             404   404   404   404   404   404   404   404
 POST   /setup/{token}                                                                             w     w     w     w     w     w     w     w
 GET    /static/{path}                                                                             ok    ok    ok    ok    ok    ok    ok    ok
 """
 
-ALLOWED = frozenset({200, 201, 204, 303, 409, 422})
+ALLOWED = frozenset({200, 201, 202, 204, 303, 409, 422})
 DENIAL_PAGES = ("/login", "/portal/signed-out")
 # Which roles may read each confidential value of the world's case (tests/route_world.py).
 MAY_READ = {
@@ -247,6 +255,16 @@ MAY_READ = {
 # Bodies that get past validation, where the permission check comes after it.
 BODIES = {
     ("PUT", "/api/v1/cases/{case_id}/legal-hold"): {"reason": "A pending civil claim."},
+    ("POST", "/api/v1/invitations"): {
+        "email": "new.colleague@example.org",
+        "full_name": "New Colleague",
+        "role": "staff",
+    },
+    ("POST", "/admin/invitations"): {
+        "email": "new.colleague@example.org",
+        "full_name": "New Colleague",
+        "role": "staff",
+    },
     ("POST", "/api/v1/cases"): {"harm_type": "labour_trafficking", "referral_source": "court"},
     ("POST", "/cases"): {"harm_type": "labour_trafficking", "referral_source": "court"},
     ("POST", "/api/v1/portal/waivers/{waiver_id}/answer"): {"agree": False},

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.auth.models import User
+from app.auth.models import Invitation, User
 from app.conferences.models import Case, Participant
 from tests.factories import make_case, make_participant
 
@@ -294,20 +294,14 @@ def test_facilitators_cannot_list_users(as_facilitator: TestClient) -> None:
     _problem(as_facilitator.get("/api/v1/users"), 403)
 
 
-def test_facilitators_cannot_create_users(as_facilitator: TestClient, db: Session) -> None:
+def test_facilitators_cannot_invite_users(as_facilitator: TestClient, db: Session) -> None:
     _problem(
         as_facilitator.post(
-            "/api/v1/users",
-            json={
-                "email": "new@example.org",
-                "full_name": "New",
-                "role": "admin",
-                "password": "violet harbour engine river",
-            },
+            "/api/v1/invitations", json={"email": "new@example.org", "full_name": "New", "role": "admin"}
         ),
         403,
     )
-    assert db.exec(select(User).where(User.email == "new@example.org")).first() is None
+    assert db.exec(select(Invitation).where(Invitation.email == "new@example.org")).first() is None
 
 
 def test_facilitators_cannot_change_users(as_facilitator: TestClient, facilitator: User) -> None:
@@ -553,7 +547,8 @@ def test_the_openapi_schema_lists_every_api_endpoint(anon: TestClient) -> None:
     assert {"get", "patch"} <= set(paths["/api/v1/cases/{case_id}/participants/{participant_id}"])
     assert {"get", "post"} <= set(paths["/api/v1/tokens"])
     assert "delete" in paths["/api/v1/tokens/{token_id}"]
-    assert {"get", "post"} <= set(paths["/api/v1/users"])
+    assert "get" in paths["/api/v1/users"]
+    assert {"get", "post"} <= set(paths["/api/v1/invitations"])
     assert "patch" in paths["/api/v1/users/{user_id}"]
     assert {"get", "patch"} <= set(paths["/api/v1/program"])
     assert "get" in paths["/api/v1/audit"]

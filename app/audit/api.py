@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Depends, Query
 
+from app.audit.checkpoints import program_checkpoint
 from app.audit.queries import AuditPage, program_events
-from app.audit.schemas import AuditEventPublic, AuditPagePublic
+from app.audit.schemas import AuditCheckpoint, AuditEventPublic, AuditPagePublic
 from app.auth.dependencies import ActorDep, AdminDep
 from app.conferences.dependencies import DetailCase
 from app.conferences.service import record_case_read
@@ -22,6 +23,13 @@ def read_audit_log(
 ) -> AuditPagePublic:
     """Audit events of your program, newest first; filter by case with `case_id`."""
     return _page(program_events(session, program_id=actor.program_id, case_id=case_id, page=page))  # type: ignore[arg-type]
+
+
+@router.get("/audit/checkpoint", response_model=AuditCheckpoint)
+def read_audit_checkpoint(session: SessionDep, actor: AdminDep) -> AuditCheckpoint:
+    """The signed head of your program's audit chain (admins). Keep each one outside Mend (fetch it on a
+    schedule); `mend audit verify --checkpoints FILE` then finds events removed or changed since."""
+    return AuditCheckpoint.model_validate(program_checkpoint(session, actor=actor))
 
 
 def _page(result: AuditPage) -> AuditPagePublic:

@@ -26,3 +26,17 @@ class AuditPagePublic(BaseModel):
     total: int
     page: int
     pages: int
+
+
+class ChainHead(BaseModel):
+    seq: int
+    hash: str
+
+
+class AuditCheckpoint(BaseModel):
+    """A signed checkpoint: `mac` is an HMAC-SHA256, under the audit key `key_id`, of the other fields."""
+
+    taken_at: str
+    key_id: str
+    chains: dict[str, ChainHead]
+    mac: str

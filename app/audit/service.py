@@ -178,11 +178,15 @@ def verify_chains(
     return VerifyReport(report.events_checked, report.chains_checked, None, len(checkpoints))
 
 
-def take_checkpoint(session: Session) -> dict[str, Any]:
-    """The head of every chain now, signed with the current audit key. Keep it outside the database
-    (a file, another system's log): verify given it catches a log cut back or rewritten since."""
+def take_checkpoint(session: Session, *, chain_key: int | None = None) -> dict[str, Any]:
+    """The head of every chain (or of one program's) now, signed with the current audit key. Keep it
+    outside the database (a file, another system's log): verify given it catches a log cut back or
+    rewritten since."""
     key_id, keys = audit_keys()
-    heads = session.exec(select(AuditChainHead).order_by(col(AuditChainHead.chain_key))).all()
+    query = select(AuditChainHead).order_by(col(AuditChainHead.chain_key))
+    if chain_key is not None:
+        query = query.where(AuditChainHead.chain_key == chain_key)
+    heads = session.exec(query).all()
     body: dict[str, Any] = {
         "taken_at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "key_id": key_id,

@@ -2,14 +2,15 @@
 
 from fastapi import APIRouter, Depends, Request, status
 
-from app.auth import service
+from app.auth import invitations, service
 from app.auth.dependencies import ActorDep, AdminDep
 from app.auth.schemas import (
     AccessTokenCreate,
     AccessTokenCreated,
     AccessTokenPublic,
+    InvitationCreate,
+    InvitationPublic,
     PasswordChange,
-    UserCreate,
     UserPublic,
     UserUpdate,
 )
@@ -27,7 +28,7 @@ def me(request: Request, actor: ActorDep) -> UserPublic:
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(data: PasswordChange, request: Request, session: SessionDep, actor: ActorDep) -> None:
-    """Change your password. Every sign-in session of your account ends; access tokens keep working."""
+    """Change your password. Every sign-in session and every access token of your account ends."""
     service.change_password(session, actor=actor, user=request.state.user, data=data)
 
 
@@ -56,10 +57,28 @@ def list_users(session: SessionDep, actor: AdminDep) -> list[UserPublic]:
     return [UserPublic.model_validate(u) for u in service.list_program_users(session, program_id=actor.program_id)]  # type: ignore[arg-type]
 
 
-@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def create_user(data: UserCreate, session: SessionDep, actor: AdminDep) -> UserPublic:
-    """Create an account in your program (admins)."""
-    return UserPublic.model_validate(service.create_user(session, actor=actor, program_id=actor.program_id, data=data))  # type: ignore[arg-type]
+@router.get("/invitations", response_model=list[InvitationPublic])
+def list_invitations(session: SessionDep, actor: AdminDep) -> list[InvitationPublic]:
+    """Invitations to your program not yet accepted, cancelled or expired (admins)."""
+    rows = invitations.pending_invitations(session, program_id=actor.program_id)  # type: ignore[arg-type]
+    return [InvitationPublic.model_validate(i) for i in rows]
+
+
+@router.post("/invitations", response_model=InvitationPublic, status_code=status.HTTP_202_ACCEPTED)
+def invite(data: InvitationCreate, session: SessionDep, actor: AdminDep) -> InvitationPublic:
+    """Invite someone to your program (admins): they get an e-mail with a link to choose their password.
+
+    The answer is the same whether or not the address already has a Mend account in another program;
+    such an address is told by e-mail instead. An address with an account in your program is refused.
+    Inviting an address again replaces its pending invitation.
+    """
+    return InvitationPublic.model_validate(invitations.invite(session, actor=actor, data=data))
+
+
+@router.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
+def cancel_invitation(invitation_id: RecordId, session: SessionDep, actor: AdminDep) -> None:
+    """Cancel a pending invitation; its link stops working (admins)."""
+    invitations.cancel(session, actor=actor, invitation_id=invitation_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic)

@@ -83,3 +83,31 @@ class LoginAttempt(SQLModel, table=True):
     ip_address: str = Field(max_length=64, index=True)
     succeeded: bool
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Invitation(SQLModel, table=True):
+    """An admin's invitation to join their program: the invitee chooses their own password through a link.
+
+    The admin's answer is the same whether or not the address already has an account elsewhere (an
+    account belongs to one program and signs in by address): such an address is told by e-mail, and
+    its invitation simply never gets a working link.
+    """
+
+    __tablename__ = "user_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    email: str = Field(max_length=254, index=True)
+    full_name: str = Field(max_length=120)
+    role: UserRole = Field(sa_type=sa.String(20))
+    language: str = Field(default="en", max_length=8)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None and self.expires_at > utcnow()

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
@@ -32,6 +33,36 @@ class UserCreate(_NewPassword):
     @classmethod
     def _trim(cls, value: str) -> str:
         return value.strip()
+
+
+class InvitationCreate(InputModel):
+    email: EmailStr = Field(max_length=254)
+    full_name: str = Field(min_length=1, max_length=120)
+    role: UserRole
+    language: Literal["en", "es"] = "en"
+
+    @field_validator("full_name")
+    @classmethod
+    def _trim(cls, value: str) -> str:
+        return value.strip()
+
+
+class InvitationPublic(BaseModel):
+    """An invitation as its program's admins see it: the same whether or not the address has an account."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    full_name: str
+    role: UserRole
+    language: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationAccept(_NewPassword):
+    password: str = Field(max_length=1024)
 
 
 class UserUpdate(InputModel):

@@ -6,23 +6,25 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData
 
-from app.auth import service
+from app.auth import invitations, service
 from app.auth.dependencies import SESSION_COOKIE, ActorDep, AdminDep, OptionalActorDep, client_ip
 from app.auth.models import User, UserRole
 from app.auth.schemas import (
     DEFAULT_TOKEN_LIFETIME_DAYS,
     AccessTokenCreate,
     FirstAdminSetup,
+    InvitationAccept,
+    InvitationCreate,
     PasswordChange,
     SignIn,
-    UserCreate,
     UserUpdate,
 )
 from app.config import get_settings
 from app.db import RecordId, SessionDep
 from app.errors import InvalidInput
-from app.i18n import N_
+from app.i18n import N_, current_language
 from app.i18n import gettext as _
+from app.programs.models import Program
 from app.programs.schemas import timezone_choices
 from app.web import form_data, redirect, render, translated, validate_form, verify_csrf
 
@@ -206,33 +208,114 @@ def change_password(request: Request, session: SessionDep, actor: ActorDep, form
 
 @router.get("/admin/users")
 def users_page(request: Request, session: SessionDep, actor: AdminDep) -> Response:
-    """The program's accounts."""
+    """The program's accounts, and the invitations still waiting for an answer."""
     users = service.list_program_users(session, program_id=actor.program_id)  # type: ignore[arg-type]
-    return render(request, "auth/users.html", {"users": users})
+    waiting = invitations.pending_invitations(session, program_id=actor.program_id)  # type: ignore[arg-type]
+    return render(request, "auth/users.html", {"users": users, "invitations": waiting, "role_labels": ROLE_LABELS})
+
+
+def _invite_form(
+    request: Request, *, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    languages = [("en", _("English")), ("es", _("Spanish"))]
+    context = {
+        "errors": errors,
+        "values": values,
+        "roles": _role_options(),
+        "languages": languages,
+        "days": get_settings().invitation_days,
+    }
+    return render(request, "auth/user_new.html", context, status_code=status_code)
 
 
 @router.get("/admin/users/new")
 def new_user_page(request: Request, actor: AdminDep) -> Response:
-    return render(
-        request, "auth/user_new.html", {"errors": {}, "values": {"role": "facilitator"}, "roles": _role_options()}
-    )
+    """Invite someone: name, address, role and the language of the invitation e-mail."""
+    return _invite_form(request, values={"role": "facilitator", "language": current_language()}, errors={})
 
 
-@router.post("/admin/users")
-def create_user(request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
-    data, errors = validate_form(UserCreate, form)
+@router.post("/admin/invitations")
+def invite(request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
+    data, errors = validate_form(InvitationCreate, form)
     if data is not None:
         try:
-            user = service.create_user(session, actor=actor, program_id=actor.program_id, data=data)  # type: ignore[arg-type]
+            invitation = invitations.invite(session, actor=actor, data=data)
             return redirect(
-                request, "/admin/users", flash=_("Account created for %(name)s.") % {"name": user.full_name}
+                request,
+                "/admin/users",
+                flash=_("Invitation sent to %(email)s. The link in it works for %(days)s days.")
+                % {"email": invitation.email, "days": get_settings().invitation_days},
             )
         except InvalidInput as exc:
             errors = translated(exc.field_errors)
-    values = {k: v for k, v in form.items() if k != "password"}
-    return render(
-        request, "auth/user_new.html", {"errors": errors, "values": values, "roles": _role_options()}, status_code=422
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return _invite_form(request, values=values, errors=errors, status_code=422)
+
+
+@router.post("/admin/invitations/{invitation_id}/cancel")
+def cancel_invitation(invitation_id: RecordId, request: Request, session: SessionDep, actor: AdminDep) -> Response:
+    invitation = invitations.cancel(session, actor=actor, invitation_id=invitation_id)
+    return redirect(
+        request,
+        "/admin/users",
+        flash=_("The invitation to %(email)s is cancelled. Its link no longer works.") % {"email": invitation.email},
     )
+
+
+def _invitation_gone(request: Request) -> Response:
+    return render(
+        request,
+        "errors/error.html",
+        {
+            "title": _(invitations.LINK_NO_LONGER_WORKS),
+            "message": _(
+                "It has expired, was cancelled or has already been used. "
+                "Ask the person who invited you to send a new invitation, or sign in."
+            ),
+        },
+        status_code=404,
+    )
+
+
+@router.get("/invite/{token}")
+def invitation_page(token: str, request: Request, session: SessionDep) -> Response:
+    """The invited person chooses their password."""
+    invitation = invitations.usable_invitation(session, token=token)
+    if invitation is None:
+        return _invitation_gone(request)
+    return render(
+        request,
+        "auth/invitation.html",
+        {"invitation": invitation, "errors": {}, "program": _program(session, invitation.program_id)},
+    )
+
+
+@router.post("/invite/{token}")
+def accept_invitation(token: str, request: Request, session: SessionDep, form: FormDep) -> Response:
+    invitation = invitations.usable_invitation(session, token=token)
+    if invitation is None:
+        return _invitation_gone(request)
+    data, errors = validate_form(InvitationAccept, form)
+    if data is not None:
+        try:
+            user, session_token = invitations.accept(
+                session, token=token, data=data, request_id=request.state.request_id, ip_address=client_ip(request)
+            )
+        except InvalidInput as exc:
+            errors = translated(exc.field_errors)
+        else:
+            response = redirect(
+                request, "/cases", flash=_("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name}
+            )
+            _set_session_cookie(request, response, session_token)
+            return response
+    context = {"invitation": invitation, "errors": errors, "program": _program(session, invitation.program_id)}
+    return render(request, "auth/invitation.html", context, status_code=422)
+
+
+def _program(session: SessionDep, program_id: int) -> str:
+    program = session.get(Program, program_id)
+    return program.name if program else ""
 
 
 @router.get("/admin/users/{user_id}")

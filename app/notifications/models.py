@@ -27,6 +27,8 @@ class Notification(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
     recipient_user_id: int | None = Field(default=None, foreign_key="user_account.id")
     recipient_participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    # An address with no account behind it yet: an invitation to join a program.
+    recipient_email: str | None = Field(default=None, max_length=254)
     channel: str = Field(default="email", max_length=20)
     subject: str = Field(max_length=200)
     body: str = Field(sa_type=EncryptedText("notification.body"))

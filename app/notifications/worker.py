@@ -169,6 +169,8 @@ def decide(session: Session, notification: Notification, *, now: datetime) -> Se
     stale = stale_reminder(session, notification) or stale_commitment_message(session, notification, now=now)
     if stale is not None:
         return Skip(stale)
+    if notification.recipient_email is not None:
+        return Send(notification.recipient_email, notification.subject)
     if notification.recipient_user_id is not None:
         user = session.get(User, notification.recipient_user_id)
         if user is None or not user.is_active:

@@ -313,53 +313,6 @@ def test_session_reads_need_no_csrf_header(as_facilitator: TestClient) -> None:
 # --- users (admins) ------------------------------------------------------------------------
 
 
-def test_an_admin_creates_an_account_in_their_own_program(as_admin: TestClient, db: Session, admin: User) -> None:
-    response = as_admin.post(
-        "/api/v1/users",
-        json={
-            "email": "New.Person@Example.org",
-            "full_name": "  New Person ",
-            "role": "staff",
-            "password": "violet harbour engine river",
-        },
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["email"] == "new.person@example.org"
-    assert body["full_name"] == "New Person"
-    assert "password" not in response.text
-    assert db.get(User, body["id"]).program_id == admin.program_id  # type: ignore[union-attr]
-
-
-def test_a_taken_email_is_refused_naming_the_field(as_admin: TestClient, facilitator: User) -> None:
-    response = as_admin.post(
-        "/api/v1/users",
-        json={
-            "email": facilitator.email.upper(),
-            "full_name": "Copy",
-            "role": "staff",
-            "password": "violet harbour engine river",
-        },
-    )
-    assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["email"]
-
-
-def test_a_common_password_is_refused_naming_the_field(as_admin: TestClient) -> None:
-    response = as_admin.post(
-        "/api/v1/users",
-        json={
-            "email": "weak@example.org",
-            "full_name": "Weak",
-            "role": "staff",
-            "password": "password123456",
-        },
-    )
-    assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["password"]
-    assert "too common" in response.json()["errors"][0]["message"]
-
-
 def test_admins_list_only_their_own_programs_accounts(
     as_admin: TestClient, facilitator: User, other_admin: User
 ) -> None:
@@ -405,20 +358,17 @@ def test_a_write_made_with_a_token_is_audited_as_its_owner(
     assert [(e.action, e.actor_id) for e in events] == [("case.opened", facilitator.id)]
 
 
-def test_creating_and_changing_accounts_is_audited_with_the_request_id(db: Session, as_admin: TestClient) -> None:
-    created = as_admin.post(
-        "/api/v1/users",
-        json={
-            "email": "audited@example.org",
-            "full_name": "Audited",
-            "role": "staff",
-            "password": "violet harbour engine river",
-        },
+def test_inviting_and_changing_accounts_is_audited_with_the_request_id(
+    db: Session, as_admin: TestClient, facilitator: User
+) -> None:
+    invited = as_admin.post(
+        "/api/v1/invitations", json={"email": "audited@example.org", "full_name": "Audited", "role": "staff"}
     )
-    changed = as_admin.patch(f"/api/v1/users/{created.json()['id']}", json={"role": "facilitator"})
-    assert _actions(db, created.headers["X-Request-ID"]) == ["user.created"]
+    changed = as_admin.patch(f"/api/v1/users/{facilitator.id}", json={"role": "staff"})
+    cancelled = as_admin.delete(f"/api/v1/invitations/{invited.json()['id']}")
+    assert _actions(db, invited.headers["X-Request-ID"]) == ["user.invited"]
     assert _actions(db, changed.headers["X-Request-ID"]) == ["user.updated"]
-
+    assert _actions(db, cancelled.headers["X-Request-ID"]) == ["user.invitation_cancelled"]
 
 
 @pytest.mark.parametrize("chosen", ["MAXIMILIANA.PETROVNA@example.org", "maximiliana.petrovna", "Maximiliana Petrovna"])

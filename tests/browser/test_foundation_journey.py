@@ -33,6 +33,24 @@ def flash(watch: Watch) -> "Locator":
     return watch.page.locator("main > p.notice-success[role=status]")
 
 
+def invitation_path(server: MendServer, email: str) -> str:
+    """The link in the invitation e-mail Mend queued for `email` (read from the server's outbox)."""
+    from sqlmodel import Session, select
+
+    from app.db import make_engine
+    from app.notifications.models import Notification
+
+    engine = make_engine(server.database_url)
+    try:
+        with Session(engine) as session:
+            message = session.exec(select(Notification).where(Notification.recipient_email == email)).one()
+    finally:
+        engine.dispose()
+    match = re.search(r"/invite/\S+", message.body)
+    assert match, message.body
+    return match.group(0)
+
+
 def sign_in(watch: Watch, email: str, password: str) -> None:
     """Sign in through the form (pointer and typing), landing on the case list."""
     page = watch.page
@@ -101,7 +119,7 @@ def test_first_admin_sets_up_mend_then_a_facilitator_opens_a_case_with_two_parti
     expect(page.get_by_label("Program name")).to_have_count(0)
     watch.scan()
 
-    # 2. The administrator adds a facilitator and signs out.
+    # 2. The administrator invites a facilitator and signs out.
     page.get_by_role("link", name="Go to the start page").click()
     expect(page).to_have_url(f"{base}/cases")  # the start page of a signed-in user
     expect(h1(watch)).to_have_text("Cases")
@@ -110,20 +128,21 @@ def test_first_admin_sets_up_mend_then_a_facilitator_opens_a_case_with_two_parti
     expect(page).to_have_url(f"{base}/admin/users")
     expect(h1(watch)).to_have_text("Users")
     watch.scan()
-    page.get_by_role("link", name="Add a user").click()
+    page.get_by_role("link", name="Invite a user").click()
     expect(page).to_have_url(f"{base}/admin/users/new")
-    expect(h1(watch)).to_have_text("Add a user")
+    expect(h1(watch)).to_have_text("Invite a user")
     watch.scan()
     page.get_by_label("Full name").fill("Fran Facilitator")
     page.get_by_label("Email address").fill("fran@example.org")
     page.get_by_label("Role").select_option("facilitator")
-    page.get_by_label("First password").fill(FACILITATOR_PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_label("Language of the invitation e-mail")).to_have_value("en")
+    page.get_by_role("button", name="Send invitation").click()
 
     expect(page).to_have_url(f"{base}/admin/users")
-    expect(flash(watch)).to_have_text("Account created for Fran Facilitator.")
-    fran_row = accounts.locator("tbody tr").filter(has_text="Fran Facilitator")
-    expect(fran_row.locator("td")).to_have_text(["Fran Facilitator", "fran@example.org", "Facilitator", "Active"])
+    expect(flash(watch)).to_have_text("Invitation sent to fran@example.org. The link in it works for 7 days.")
+    waiting = page.get_by_role("table", name="Invitations waiting for an answer")
+    expect(waiting.locator("tbody tr").locator("td").first).to_have_text("Fran Facilitator")
+    expect(waiting.get_by_role("button", name="Cancel invitation for Fran Facilitator")).to_be_visible()
     watch.scan()
 
     page.get_by_role("button", name="Sign out", exact=True).click()
@@ -132,7 +151,25 @@ def test_first_admin_sets_up_mend_then_a_facilitator_opens_a_case_with_two_parti
     expect(main_nav).to_have_count(0)
     watch.scan()
 
-    # 3. The facilitator signs in and opens a case.
+    # 3. The facilitator follows the e-mailed link, chooses a password, and signs in with it later.
+    watch.goto(invitation_path(fresh_server, "fran@example.org"))
+    expect(h1(watch)).to_have_text("Choose your password")
+    expect(page.locator("main")).to_contain_text("Harbour Restorative Program")
+    watch.scan()
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+    expect(page.locator("#field-password-error")).to_be_visible()
+    watch.scan()
+    page.get_by_label("Password", exact=True).fill(FACILITATOR_PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page).to_have_url(f"{base}/cases")
+    expect(flash(watch)).to_have_text("Welcome, Fran Facilitator. Your account is ready.")
+    watch.scan()
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page).to_have_url(f"{base}/login")
+    watch.scan()
+
+    # 4. The facilitator signs in and opens a case.
     page.get_by_label("Email address").fill("fran@example.org")
     page.get_by_label("Password", exact=True).fill(FACILITATOR_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()

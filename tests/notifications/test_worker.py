@@ -125,7 +125,6 @@ def _drain(engine: Engine, port: int, *, at: datetime, worker: str = "w1"):  # t
         return drain(engine, transport=transport, worker_id=worker, now=lambda: at)
 
 
-
 def test_a_due_message_to_a_facilitator_arrives_once(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
     handler, port = inbox
     nid = _queue(engine, program_id=world["program"].id, recipient_user_id=world["facilitator"].id)
@@ -137,6 +136,16 @@ def test_a_due_message_to_a_facilitator_arrives_once(engine, world, inbox) -> No
     assert message["To"] == "fay@example.org"
     assert message["Subject"] == "Case 2026-0001: consent withdrawn"
     assert message["Message-ID"].startswith(f"<notification-{nid}.")
+    assert _row(engine, nid).status == DeliveryStatus.sent
+
+
+def test_an_invitation_reaches_an_address_that_has_no_account_yet(engine, world, inbox) -> None:  # type: ignore[no-untyped-def]
+    handler, port = inbox
+    nid = _queue(
+        engine, program_id=world["program"].id, recipient_email="new.colleague@example.org", subject="Invitation"
+    )
+    assert _drain(engine, port, at=NOON_MADRID).sent == [nid]
+    assert handler.messages[0]["To"] == "new.colleague@example.org"
     assert _row(engine, nid).status == DeliveryStatus.sent
 
 
