@@ -157,6 +157,8 @@ def compare_versions(before: AgreementVersion, after: AgreementVersion) -> Agree
             if pair is not None:
                 old.remove(pair)
                 unpaired_new.remove(read)
+                if pair.sentence == read.sentence:
+                    continue  # stored differently, read the same (a note's trailing space): nothing to tell
                 values = _value_changes(pair.term, read.term)
                 kind = TermKind(read.term["kind"])
                 changes.append(TermChange(ChangeKind.changed, kind, read.number, pair.sentence, read.sentence, values))

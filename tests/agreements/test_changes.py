@@ -156,3 +156,9 @@ def test_changes_count_from_the_version_the_person_last_reviewed_not_the_one_bef
     ]
     newest = changes_since_review(third, [first, second])
     assert newest is not None and newest.since == 2 and [c.change for c in newest.terms] == [ChangeKind.removed]
+
+
+def test_a_term_stored_differently_but_read_the_same_is_not_a_change() -> None:
+    before = version(1, [ApologyTerm(owed_by=DAN, form="written", note="Soon. ")])
+    after = version(2, [ApologyTerm(owed_by=DAN, form="written", note="Soon.")])
+    assert compare_versions(before, after).nothing
