@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.actor import Actor
 from app.agreements import service, storage
@@ -65,6 +65,9 @@ class VersionView:
     signers: list[SignerRow]
     document: DocumentInfo | None
     amends_number: int | None
+    # Each party who reviewed an earlier version, with the newest such version: what the portal shows
+    # them as changed is counted from there (app/agreements/changes.py).
+    last_reviewed: tuple[tuple[Participant, int], ...] = ()
 
     @property
     def lines(self) -> list[str]:
@@ -201,7 +204,21 @@ def version_view(session: Session, *, case: Case, version: AgreementVersion) -> 
         signers=signers,
         document=document_info(session, version=version),
         amends_number=amends.number if amends else None,
+        last_reviewed=_last_reviewed(session, version=version, people=people),
     )
+
+
+def _last_reviewed(
+    session: Session, *, version: AgreementVersion, people: dict[int | None, Participant]
+) -> tuple[tuple[Participant, int], ...]:
+    rows = session.exec(
+        select(Review.participant_id, func.max(AgreementVersion.number))
+        .join(AgreementVersion, col(AgreementVersion.id) == Review.version_id)
+        .where(AgreementVersion.agreement_id == version.agreement_id, AgreementVersion.number < version.number)
+        .group_by(Review.participant_id)
+    ).all()
+    found = [(people[pid], number) for pid, number in rows if pid in people]
+    return tuple(sorted(found, key=lambda row: (row[0].role != ParticipantRole.survivor, row[0].display_name)))
 
 
 def preview_text(session: Session, *, case: Case, terms: list[Term], number: int) -> str:

@@ -5,6 +5,8 @@ every review and signature is bound to. Money is kept in minor units (cents) so 
 """
 
 import hashlib
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -142,3 +144,34 @@ def canonical_text(*, case_reference: str, number: int, parties: dict[int, str],
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_TERM_LINE = re.compile(r"^(\d+)\. (.*)$")
+
+
+@dataclass(frozen=True)
+class AgreementText:
+    """A version's canonical text laid out for reading: its title, the parties, and the numbered terms."""
+
+    title: str
+    parties: str
+    terms: tuple[str, ...]
+
+
+def read_text(text: str) -> AgreementText:
+    """Lay out a canonical text, line for line: nothing is reworded, so what is read is what is signed."""
+    title, parties, terms = "", "", []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if match := _TERM_LINE.match(line):
+            terms.append(match.group(2))
+        elif line.startswith("Parties: ") and not terms:
+            parties = line
+        elif not title:
+            title = line
+        elif terms:  # a term whose note runs over several lines
+            terms[-1] = f"{terms[-1]}\n{line}"
+        else:
+            parties = f"{parties}\n{line}".strip()
+    return AgreementText(title, parties, tuple(terms))

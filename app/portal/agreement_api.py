@@ -8,6 +8,7 @@ not_in_review, not_open_for_signature, already_signed...); another participant o
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
 
+from app.agreements.changes import shown_changes
 from app.agreements.rules import INTENT_STATEMENT
 from app.auth.dependencies import client_ip
 from app.db import SessionDep
@@ -16,6 +17,9 @@ from app.portal.agreement_queries import OwnAgreement, own_agreement
 from app.portal.agreement_schemas import (
     PortalAgreement,
     PortalAgreementVersion,
+    PortalChange,
+    PortalChangeLine,
+    PortalChanges,
     PortalDecline,
     PortalReview,
     PortalSign,
@@ -51,6 +55,16 @@ def agreement_public(own: OwnAgreement, portal: Portal) -> PortalAgreement:
             fingerprint=own.fingerprint,
         )
     in_force = own.in_force
+    changes = None
+    if own.changes is not None:
+        changes = PortalChanges(
+            since_version=own.changes.since,
+            nothing_changed=own.changes.nothing,
+            items=[
+                PortalChange(change=c.change, title=c.title, lines=[PortalChangeLine(**vars(line)) for line in c.lines])
+                for c in shown_changes(own.changes, portal.language)
+            ],
+        )
     return PortalAgreement(
         step=own.step,
         message=_(AGREEMENT_STEPS[own.step]),
@@ -64,6 +78,7 @@ def agreement_public(own: OwnAgreement, portal: Portal) -> PortalAgreement:
         )
         if in_force
         else None,
+        changes=changes,
     )
 
 

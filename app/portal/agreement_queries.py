@@ -4,12 +4,12 @@ A portal person sees the text of their own case's agreement, whether they have a
 how many people have signed, and the sealed copy. Never anyone's evidence, comments or contact details.
 """
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from app.agreements.changes import AgreementChanges, changes_since_review
 from app.agreements.models import (
     AgreementVersion,
     Review,
@@ -18,10 +18,9 @@ from app.agreements.models import (
     VersionStatus,
 )
 from app.agreements.service import agreement_of, required_signers, signatures_of
+from app.agreements.terms import AgreementText, read_text
 from app.conferences.models import Case, Participant
 from app.errors import NotFound
-
-_TERM_LINE = re.compile(r"^(\d+)\. (.*)$")
 
 
 class AgreementStep(StrEnum):
@@ -39,15 +38,6 @@ class AgreementStep(StrEnum):
 
 
 @dataclass(frozen=True)
-class AgreementText:
-    """A version's canonical text laid out for reading: its title, the parties, and the numbered terms."""
-
-    title: str
-    parties: str
-    terms: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class OwnAgreement:
     """The agreement as it concerns one portal person: their step, the text to show, the signed copy."""
 
@@ -57,6 +47,8 @@ class OwnAgreement:
     signed: int
     required: int
     in_force: AgreementVersion | None  # the newest sealed version: its stored PDF is theirs to download
+    # What changed in the text since the version this person last reviewed, while they still decide on it.
+    changes: AgreementChanges | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -66,21 +58,7 @@ class OwnAgreement:
 
 def agreement_text(version: AgreementVersion) -> AgreementText:
     """Lay out the canonical text, line for line: nothing is reworded, so what is read is what is signed."""
-    title, parties, terms = "", "", []
-    for line in version.canonical_text.splitlines():
-        if not line.strip():
-            continue
-        if match := _TERM_LINE.match(line):
-            terms.append(match.group(2))
-        elif line.startswith("Parties: ") and not terms:
-            parties = line
-        elif not title:
-            title = line
-        elif terms:  # a term whose note runs over several lines
-            terms[-1] = f"{terms[-1]}\n{line}"
-        else:
-            parties = f"{parties}\n{line}".strip()
-    return AgreementText(title, parties, tuple(terms))
+    return read_text(version.canonical_text)
 
 
 def _versions(session: Session, *, agreement_id: int) -> list[AgreementVersion]:
@@ -141,6 +119,20 @@ _WITH_TEXT = frozenset(
 )
 
 
+def _reviewed(
+    session: Session, *, versions: list[AgreementVersion], participant: Participant
+) -> list[AgreementVersion]:
+    """The versions this person reviewed (in the portal, or with their facilitator), whatever they answered."""
+    ids = set(
+        session.exec(
+            select(Review.version_id).where(
+                Review.participant_id == participant.id, col(Review.version_id).in_([v.id for v in versions])
+            )
+        ).all()
+    )
+    return [v for v in versions if v.id in ids]
+
+
 def own_agreement(session: Session, *, participant: Participant) -> OwnAgreement:
     """The agreement of the person's own case as it concerns them: the newest version and their step in it."""
     case = session.get(Case, participant.case_id)
@@ -151,6 +143,8 @@ def own_agreement(session: Session, *, participant: Participant) -> OwnAgreement
     latest = versions[0]
     in_force = next((v for v in versions if v.status == VersionStatus.sealed), None)
     step = _step(session, version=latest, participant=participant)
+    deciding = step in _WITH_TEXT and step != AgreementStep.sealed
+    reviewed = _reviewed(session, versions=versions[1:], participant=participant) if deciding else []
     counted = latest.status in (VersionStatus.signing, VersionStatus.sealed)
     signed = len(signatures_of(session, version=latest)) if counted else 0
     return OwnAgreement(
@@ -160,6 +154,7 @@ def own_agreement(session: Session, *, participant: Participant) -> OwnAgreement
         signed=signed,
         required=len(required_signers(session, case=case)),
         in_force=in_force,
+        changes=changes_since_review(latest, reviewed),
     )
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.agreements.changes import ChangeKind
 from app.agreements.models import ReviewDecision
 from app.db import RecordId
 from app.portal.agreement_queries import AgreementStep
@@ -61,6 +62,28 @@ class PortalSignedCopy(BaseModel):
     pdf_url: str = Field(description="The stored PDF, exactly as sealed (never re-rendered).")
 
 
+class PortalChangeLine(BaseModel):
+    label: str = Field(description="What changed (Amount, Date...), in the person's language; empty for wording.")
+    before: str | None = Field(description="How it read in the version the person last reviewed; null if new.")
+    after: str | None = Field(description="How it reads now; null if taken out.")
+    wording: bool = Field(
+        description="True: the agreement's own words (English, as signed). False: a value "
+        "written in the person's language."
+    )
+
+
+class PortalChange(BaseModel):
+    change: ChangeKind = Field(description="added, removed or changed (a term), or names (of the people).")
+    title: str = Field(description="Which part changed, in the person's language.")
+    lines: list[PortalChangeLine]
+
+
+class PortalChanges(BaseModel):
+    since_version: int = Field(description="The number of the newest earlier version the person reviewed.")
+    nothing_changed: bool = Field(description="True when nothing the person reads changed since that version.")
+    items: list[PortalChange]
+
+
 class PortalAgreement(BaseModel):
     """The agreement of the person's own case as it concerns them. No one's evidence, comments or contacts."""
 
@@ -72,3 +95,8 @@ class PortalAgreement(BaseModel):
     intent_statement: str = Field(description="The statement a signer confirms; stored with the signature.")
     intent_statement_translated: str = Field(description="The same statement in the person's language.")
     signed_copy: PortalSignedCopy | None
+    changes: PortalChanges | None = Field(
+        default=None,
+        description="What changed in the text since the version the person last reviewed, while they still "
+        "decide on it; null when they never reviewed an earlier version.",
+    )

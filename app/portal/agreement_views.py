@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from app.agreements.changes import shown_changes
 from app.agreements.models import AgreementDocument, AgreementVersion, ReviewDecision
 from app.agreements.rules import INTENT_STATEMENT
 from app.auth.dependencies import client_ip
@@ -69,11 +70,13 @@ def _agreement_page(
     refusals: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    own = own_agreement(session, participant=portal.participant)
     return _page(
         request,
         "portal/agreement.html",
         portal=portal,
-        own=own_agreement(session, participant=portal.participant),
+        own=own,
+        changed=shown_changes(own.changes, portal.language) if own.changes else [],
         steps=AgreementStep,
         intent=INTENT_STATEMENT,
         errors=errors or {},

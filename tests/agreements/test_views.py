@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.agreements.models import AgreementDocument, AgreementVersion
+from app.agreements.models import AgreementDocument, AgreementVersion, ReviewDecision
 from app.agreements.rules import INTENT_STATEMENT
-from app.agreements.service import save_draft, send_for_review
+from app.agreements.service import record_review, save_draft, send_for_review
 from app.auth.models import User
 from app.auth.service import actor_for
 from tests.agreements.test_service import (  # noqa: F401
@@ -326,6 +326,29 @@ def test_the_diff_page_marks_removed_and_added_lines_in_words(
     assert '<ins><strong class="diff-mark">Added:</strong> 3. Dan will do 25 hours' in body
     assert '<span class="visually-hidden">Unchanged: </span>Parties: Rosa; Dan' in body
     assert as_facilitator.get(page(held, "/diff?from=1&to=9")).status_code == 404
+
+
+def test_the_page_links_each_party_to_the_changes_since_their_last_review(
+    as_facilitator: TestClient, held: Held, db: Session, facilitator: User
+) -> None:
+    actor = actor_for(facilitator)
+    first = draft(db, facilitator, held)
+    send_for_review(db, actor=actor, case=held.case, version=first)
+    record_review(
+        db,
+        actor=actor,
+        case=held.case,
+        version=first,
+        participant=held.survivor,
+        decision=ReviewDecision.changes_requested,
+        text_sha256=first.text_sha256,
+        comment="Fewer hours, please.",
+    )
+    save_draft(db, actor=actor, case=held.case, terms=terms_for(held, hours=25), based_on=1)
+    body = text(as_facilitator.get(page(held)))
+    assert "Changes since each person's last review" in body and "Rosa last reviewed version 1." in body
+    assert f'<a href="/cases/{held.case.id}/agreement/diff?from=1&to=2">Changes from version 1 to version 2</a>' in body
+    assert "Dan last reviewed" not in body  # he never answered version 1
 
 
 def test_an_amendment_starts_from_the_sealed_terms_and_needs_a_reason(
