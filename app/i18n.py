@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from babel import negotiate_locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -205,6 +206,11 @@ def weekday_date(value: date, *, language: str) -> str:
     """A date with its weekday, in the person's language: Monday 7 December 2026."""
     language = language_for(language)
     return babel_format_date(value, _DAY_DATE[language], locale=language)
+
+
+def clock_time(value: datetime, *, language: str, timezone: str = "UTC") -> str:
+    """A moment's time of day in the program's time zone, as people in `language` write it: 10:30."""
+    return babel_format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=_FORMAT_LOCALE[language_for(language)])
 
 
 def money(cents: int, currency: str, *, language: str) -> str:

@@ -5,7 +5,6 @@ how many people have signed, and the sealed copy. Never anyone's evidence, comme
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -21,20 +20,7 @@ from app.agreements.service import agreement_of, required_signers, signatures_of
 from app.agreements.terms import AgreementText, read_text
 from app.conferences.models import Case, Participant
 from app.errors import NotFound
-
-
-class AgreementStep(StrEnum):
-    """Where the person is with the agreement: what the page shows and what it lets them do."""
-
-    nothing = "nothing"  # no agreement yet, or the facilitator is (re)writing it
-    review = "review"  # waiting for this person to accept or ask for changes
-    reviewed = "reviewed"  # they accepted this version; others have not yet
-    changes_asked = "changes_asked"  # they asked for changes; back with the facilitator
-    declined = "declined"  # they declined to sign; back with the facilitator
-    accepted = "accepted"  # accepted by both parties; not yet sent for signature
-    sign = "sign"  # open for signature, and this person has not signed
-    signed = "signed"  # they signed; others have not yet
-    sealed = "sealed"  # signed by everyone
+from app.portal.rules import AgreementStep
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from app.portal.dependencies import PortalDep, verify_portal_csrf
 from app.portal.queries import ConsentRow, LinkRow
 from app.portal.schemas import (
     IssuedBy,
+    PortalActionPublic,
     PortalConsentGive,
     PortalConsentPublic,
     PortalConsentWithdraw,
@@ -20,7 +21,7 @@ from app.portal.schemas import (
     PortalMe,
     SheetPublic,
 )
-from app.portal.text import SCOPE_TITLES, Translate, translator
+from app.portal.text import SCOPE_TITLES, Translate, guidance_words, translator
 from app.safety.models import ConsentScope
 from app.safety.sheets import sheet_for
 from app.web import verify_csrf
@@ -89,17 +90,24 @@ def consent_public(row: ConsentRow, _: Translate) -> PortalConsentPublic:
 
 @own.get("/me", response_model=PortalMe)
 def read_me(portal: PortalDep, session: SessionDep) -> PortalMe:
-    """The signed-in person's own view (portal session cookie): name, role, status and consents. Nothing else."""
+    """The signed-in person's own view (portal session cookie): name, role, where they are, what happens next, the
+    one thing to do now (the same words as the home page), and their consents. Nothing about anyone else."""
     participant, _ = portal.participant, translator(portal.language)
-    status_now = queries.own_status(session, participant=participant)
+    guidance = queries.own_guidance(session, participant=participant)
+    words = guidance_words(guidance, language=portal.language, timezone=portal.program.timezone)
     sheet = sheet_for(participant.preferred_language)
     return PortalMe(
         participant_id=participant.id,  # type: ignore[arg-type]
         display_name=participant.display_name,
         role=participant.role,
         language=portal.language,
-        status=_(status_now.now),
-        next=_(status_now.next),
+        status=words.now,
+        next=words.next,
+        stage=words.stage,
+        primary_action=PortalActionPublic(href=words.primary.href, label=words.primary.label)
+        if words.primary
+        else None,
+        other_actions=[PortalActionPublic(href=a.href, label=a.label) for a in words.others],
         information_sheet=SheetPublic(version=sheet.version, language=sheet.language, title=sheet.title),
         consents=[consent_public(row, _) for row in queries.own_consents(session, participant=participant)],
     )

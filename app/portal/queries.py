@@ -1,18 +1,22 @@
-"""Reads for the portal pages and API: a participant's links, their own consents, their own status."""
+"""Reads for the portal pages and API: a participant's links, their own consents, what their home page says."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
+from app.agreements.commitment_rules import CommitmentStatus
+from app.agreements.models import CommitmentKind
 from app.auth.models import User
-from app.conferences.models import Case, Participant
+from app.conferences.models import Case, CaseSession, Participant, SessionAttendee, SessionStatus
 from app.conferences.queries import case_facts
 from app.conferences.rules import derive_journey
 from app.config import get_settings
 from app.db import utcnow
+from app.portal.agreement_queries import own_agreement
+from app.portal.commitment_queries import portal_follow_up
 from app.portal.models import PortalLink, PortalSession
-from app.portal.rules import LinkState, PortalStatus, link_state, link_usable, portal_status
+from app.portal.rules import LinkState, OwnMeeting, OwnRecords, PortalGuidance, link_state, link_usable, portal_guidance
 from app.portal.text import DEFAULT_LANGUAGE, portal_language
 from app.programs.models import Program
 from app.safety.consent import latest_consents
@@ -78,12 +82,62 @@ def own_consent(session: Session, *, participant: Participant, scope: ConsentSco
     return next(row for row in own_consents(session, participant=participant) if row.scope == scope)
 
 
-def own_status(session: Session, *, participant: Participant) -> PortalStatus:
-    """Where the person is in the process, from their case's records, told only in terms of their own choices."""
+def own_next_meeting(session: Session, *, participant: Participant) -> OwnMeeting | None:
+    """The person's own next scheduled session, with their own arrival time. Never anyone else's."""
+    row = session.exec(
+        select(CaseSession, SessionAttendee)
+        .join(SessionAttendee, col(SessionAttendee.session_id) == CaseSession.id)
+        .where(
+            SessionAttendee.participant_id == participant.id,
+            CaseSession.case_id == participant.case_id,
+            CaseSession.status == SessionStatus.scheduled,
+            col(CaseSession.ends_at) > utcnow(),
+        )
+        .order_by(col(CaseSession.starts_at))
+    ).first()
+    if row is None:
+        return None
+    meeting, attendee = row
+    place = ", ".join(part for part in (meeting.location.strip(), (meeting.room or "").strip()) if part)
+    return OwnMeeting(meeting.kind, meeting.mode, attendee.arrives_at, place)
+
+
+_OPEN = (CommitmentStatus.upcoming, CommitmentStatus.due_soon, CommitmentStatus.overdue)
+
+
+def own_records(session: Session, *, participant: Participant) -> OwnRecords:
+    """The person's own records the portal home speaks from: their agreement step, meeting and what they owe."""
+    agreement = own_agreement(session, participant=participant)
+    signed_copy = agreement.in_force is not None
+    next_due, late, questions = None, False, 0
+    if signed_copy:
+        follow_up = portal_follow_up(session, participant=participant)
+        owed = [
+            c
+            for c in follow_up.commitments
+            if c.owed_by_viewer and c.kind != CommitmentKind.no_contact and c.status in _OPEN
+        ]
+        next_due = min((c.due_on for c in owed if c.due_on is not None), default=None)
+        late = any(c.status == CommitmentStatus.overdue for c in owed)
+        questions = len(follow_up.waivers)
+    return OwnRecords(
+        participant_id=participant.id,  # type: ignore[arg-type]
+        role=participant.role,
+        agreement=agreement.step,
+        signed_copy=signed_copy,
+        meeting=own_next_meeting(session, participant=participant),
+        next_due=next_due,
+        late=late,
+        questions=questions,
+    )
+
+
+def own_guidance(session: Session, *, participant: Participant) -> PortalGuidance:
+    """What the portal home says to the person at their case's stage, from its records and their own."""
     case = session.get(Case, participant.case_id)
     assert case is not None
     facts = case_facts(session, case=case)
-    return portal_status(facts, derive_journey(facts), participant_id=participant.id)  # type: ignore[arg-type]
+    return portal_guidance(facts, derive_journey(facts), own_records(session, participant=participant))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.conferences.models import ParticipantRole
 from app.db import RecordId
-from app.portal.rules import LinkState
+from app.portal.rules import LinkState, PortalStage
 from app.safety.models import ConsentScope
 from app.schemas import InputModel
 
@@ -74,6 +74,13 @@ class PortalConsentPublic(BaseModel):
     withdrawn_at: datetime | None
 
 
+class PortalActionPublic(BaseModel):
+    """A link the portal home offers, labelled in the person's language."""
+
+    href: str
+    label: str
+
+
 class PortalMe(BaseModel):
     """The signed-in person's own view: nothing about anyone else."""
 
@@ -83,5 +90,10 @@ class PortalMe(BaseModel):
     language: str = Field(description="The language the portal uses for this person.")
     status: str = Field(description="Where the person is in the process, in plain words.")
     next: str = Field(description="What happens next, in plain words.")
+    stage: PortalStage = Field(description="Where the person is, as a stable code (the home page's words say it).")
+    primary_action: PortalActionPublic | None = Field(
+        description="The one thing to do now, as the home page's main button; none when there is nothing to do."
+    )
+    other_actions: list[PortalActionPublic] = Field(description="The other links the home page lists.")
     information_sheet: SheetPublic
     consents: list[PortalConsentPublic]

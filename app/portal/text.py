@@ -7,7 +7,10 @@ marked string has no translation, so a page never mixes languages under one `lan
 Constants are marked with `N_` and translated where they are shown, in the person's language.
 """
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from app.agreements.commitment_rules import MINUTES_PER_HOUR, CommitmentStatus
 from app.agreements.models import CommitmentKind, ProgressKind
@@ -16,14 +19,17 @@ from app.i18n import (
     LANGUAGES,
     N_,
     Translate,
+    clock_time,
     language_for,
     long_date,
     long_day,
     money,
     ngettext,
     number,
+    weekday_date,
 )
 from app.i18n import translator as translator
+from app.portal.rules import PortalAction, PortalGuidance, PortalStage
 from app.safety.models import ConsentScope
 from app.safety.sheets import InformationSheet
 
@@ -208,3 +214,50 @@ def amount_words(kind: CommitmentKind, amount: int, currency: str | None, langua
             return ngettext("%(count)s session", "%(count)s sessions", amount, language) % {"count": amount}
         case _:
             return None
+
+
+@dataclass(frozen=True)
+class ActionWords:
+    href: str
+    label: str
+
+
+@dataclass(frozen=True)
+class GuidanceWords:
+    """The portal home's guidance in the person's language, values filled in: what the page and the API show."""
+
+    stage: PortalStage
+    now: str
+    next: str
+    primary: ActionWords | None
+    others: tuple[ActionWords, ...]
+    step: int
+    stopped: bool  # the person said stop: the page marks the status as such
+
+
+def guidance_words(guidance: PortalGuidance, *, language: str, timezone: str) -> GuidanceWords:
+    """Translate `portal_guidance`'s answer and fill in its dates, times and place, in the program's time zone."""
+    _ = translator(language)
+    values: dict[str, str] = {}
+    for key, value in guidance.values.items():
+        if key == "time" and isinstance(value, datetime):
+            values[key] = clock_time(value, language=language, timezone=timezone)
+        elif isinstance(value, datetime):
+            values[key] = weekday_date(value.astimezone(ZoneInfo(timezone)).date(), language=language)
+        elif isinstance(value, date):
+            values[key] = weekday_date(value, language=language)
+        else:
+            values[key] = str(value)
+
+    def action(found: PortalAction) -> ActionWords:
+        return ActionWords(found.href, _(found.label))
+
+    return GuidanceWords(
+        stage=guidance.stage,
+        now=_(guidance.now, **values),
+        next=_(guidance.next, **values),
+        primary=action(guidance.primary) if guidance.primary else None,
+        others=tuple(action(other) for other in guidance.others),
+        step=guidance.step,
+        stopped=guidance.stopped,
+    )

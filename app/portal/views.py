@@ -47,6 +47,7 @@ from app.portal.text import (
     SAID_YES,
     SCOPE_EXPLANATIONS,
     SCOPE_TITLES,
+    guidance_words,
     long_date,
     sheet_blocks,
     translator,
@@ -268,10 +269,11 @@ def enter(token: Token, request: Request, session: SessionDep, preview: PreviewD
 @portal_pages.get("/portal")
 def home(request: Request, session: SessionDep, portal: PortalDep) -> Response:
     """Home: what this process is, where the person is in it, and what happens next, in plain words."""
-    status = queries.own_status(session, participant=portal.participant)
+    guidance = queries.own_guidance(session, participant=portal.participant)
+    words = guidance_words(guidance, language=portal.language, timezone=portal.program.timezone)
     wanted = portal.participant.preferred_language.split("-")[0].lower()
     note = NO_TRANSLATION_NOTE if wanted != portal.language else None
-    return _page(request, "portal/home.html", portal=portal, status=status, steps=PORTAL_STEPS, note=note)
+    return _page(request, "portal/home.html", portal=portal, guidance=words, steps=PORTAL_STEPS, note=note)
 
 
 @portal_pages.get("/portal/information")

@@ -1,15 +1,28 @@
-"""Portal rules: what the home page says about where the person is, and each link's state. Pure functions."""
+"""Portal rules: what the home page says at every stage, for each role, and each link's state. Pure functions."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.conferences.models import ParticipantRole
+from app.conferences.models import ParticipantRole, SessionKind
 from app.conferences.rules import CaseFacts, Journey, ParticipantFact, Step
 from app.db import utcnow
-from app.portal import rules
+from app.errors import Condition
 from app.portal.models import PortalLink
-from app.portal.rules import LinkState, link_state, link_usable, portal_status
+from app.portal.rules import (
+    AgreementStep,
+    LinkState,
+    OwnMeeting,
+    OwnRecords,
+    PortalAction,
+    PortalGuidance,
+    PortalStage,
+    link_state,
+    link_usable,
+    portal_guidance,
+)
+from app.portal.text import ActionWords, guidance_words, translator
 from app.safety.models import ConsentScope
 from app.safety.rules import ConsentFact
 
@@ -25,57 +38,427 @@ def _given(pid: int, scope: ConsentScope, withdrawn: bool = False) -> ConsentFac
     return ConsentFact(pid, scope, NOW - timedelta(days=2), NOW - timedelta(days=1) if withdrawn else None)
 
 
-def _facts(*consents: ConsentFact) -> CaseFacts:
-    return CaseFacts(case_id=9, now=NOW, participants=PEOPLE, consents=consents)
+SAM = 3  # a supporter: not a party, never a signer
+PEOPLE_WITH_SUPPORTER = (*PEOPLE, ParticipantFact(SAM, ParticipantRole.supporter, "Sam", False))
+ROLE_OF = {ROSA: ParticipantRole.survivor, DAN: ParticipantRole.responsible_party, SAM: ParticipantRole.supporter}
+TAKING_PART = (ConsentScope.contact, ConsentScope.preparation, ConsentScope.conference)
+MONDAY_MORNING = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+OTHER_WITHDREW = Condition("consent_withdrawn", "The responsible party withdrew consent to take part.", "/c", DAN)
+SAFETY = Condition("safety_concern_open", "An urgent safety concern is waiting for a facilitator's review.", "/c")
+
+
+def _taking_part(pid: int, *, withdrawn: bool = False, progress: bool = False) -> tuple[ConsentFact, ...]:
+    scopes = (*TAKING_PART, ConsentScope.progress_updates) if progress else TAKING_PART
+    return tuple(_given(pid, scope, withdrawn=withdrawn and scope == ConsentScope.conference) for scope in scopes)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One row of the table: who is signed in, the case's stage, and their own records."""
+
+    who: int
+    stage: Step
+    agreement: AgreementStep = AgreementStep.nothing
+    signed_copy: bool = False
+    consented: bool = True
+    withdrawn: bool = False
+    progress: bool = False
+    pauses: tuple[Condition, ...] = ()
+    closed_at: Step | None = None
+    meeting: OwnMeeting | None = None
+    next_due: date | None = None
+    late: bool = False
+    questions: int = 0
+
+    def guidance(self) -> PortalGuidance:
+        consents = _taking_part(self.who, withdrawn=self.withdrawn, progress=self.progress) if self.consented else ()
+        facts = CaseFacts(case_id=9, now=NOW, participants=PEOPLE_WITH_SUPPORTER, consents=consents)
+        if self.closed_at is not None:
+            journey = Journey(
+                stage=Step.closed, steps=(), pauses=self.pauses, reached=self.closed_at, closure_reason="x"
+            )
+        else:
+            journey = Journey(stage=self.stage, steps=(), pauses=self.pauses)
+        own = OwnRecords(
+            participant_id=self.who,
+            role=ROLE_OF[self.who],
+            agreement=self.agreement,
+            signed_copy=self.signed_copy,
+            meeting=self.meeting,
+            next_due=self.next_due,
+            late=self.late,
+            questions=self.questions,
+        )
+        return portal_guidance(facts, journey, own)
+
+
+PREPARATION_MEETING = OwnMeeting(SessionKind.preparation, "in_person", MONDAY_MORNING, "Main office, Room 2")
+CONFERENCE_BY_VIDEO = OwnMeeting(SessionKind.conference, "video", MONDAY_MORNING, "")
+CONFERENCE_NO_PLACE = OwnMeeting(SessionKind.conference, "in_person", MONDAY_MORNING, "")
+SEALED = {"signed_copy": True}
+
+PREPARING = "Your facilitator is getting ready. Nothing will be planned without your OK."
+ON_HOLD = "The process is on hold for now. You do not need to do anything."
+STOPPED_AFTER_SIGNING = "You said stop. Your meetings are cancelled. But the signed agreement still stands."
+IN_PLACE = "The agreement is in place. Your facilitator checks how it is going."
+SHEET, CHOICES, READ, SIGN = (
+    "Read the information sheet",
+    "See and change your choices",
+    "Read the agreement",
+    "Sign the agreement",
+)
+COPY, DUE, PROGRESS = "Download your signed copy", "See what is due next", "See how the agreement is going"
+
+# (row id, scene, stage code, where you are now, what happens next, the primary action's label)
+TABLE: list[tuple[str, Scene, PortalStage, str, str, str | None]] = []
+for who, name in ((ROSA, "survivor"), (DAN, "responsible party")):
+    TABLE += [
+        (
+            f"{name}: consent to take part still to give",
+            Scene(who, Step.preparation, consented=False),
+            PortalStage.consent_asked,
+            PREPARING,
+            "Next: read the information sheet. Then tell us your choices.",
+            SHEET,
+        ),
+        (
+            f"{name}: preparation, consent given",
+            Scene(who, Step.preparation),
+            PortalStage.preparation,
+            PREPARING,
+            "Next: your facilitator will contact you to meet and talk.",
+            SHEET,
+        ),
+        (
+            f"{name}: ready to schedule",
+            Scene(who, Step.ready),
+            PortalStage.ready,
+            "Getting ready is done. Your facilitator will talk with you about a date. Nothing will be scheduled "
+            "without your OK.",
+            "Next: your facilitator will contact you about a date.",
+            SHEET,
+        ),
+        (
+            f"{name}: own preparation meeting scheduled",
+            Scene(who, Step.preparation, meeting=PREPARATION_MEETING),
+            PortalStage.meeting_scheduled,
+            "Your next meeting is on %(date)s at %(time)s. The place is: %(place)s.",
+            "You meet your facilitator on your own. If you cannot come, tell your facilitator.",
+            SHEET,
+        ),
+        (
+            f"{name}: own conference scheduled, by video",
+            Scene(who, Step.conference_scheduled, meeting=CONFERENCE_BY_VIDEO),
+            PortalStage.meeting_scheduled,
+            "Your next meeting is on %(date)s at %(time)s. It is a video call.",
+            "A facilitator will be with you the whole time. You can stop at any time.",
+            SHEET,
+        ),
+        (
+            f"{name}: own conference scheduled, no place recorded",
+            Scene(who, Step.conference_scheduled, meeting=CONFERENCE_NO_PLACE),
+            PortalStage.meeting_scheduled,
+            "Your next meeting is on %(date)s at %(time)s. Your facilitator will tell you where.",
+            "A facilitator will be with you the whole time. You can stop at any time.",
+            SHEET,
+        ),
+        (
+            f"{name}: conference scheduled, not yet on their own calendar",
+            Scene(who, Step.conference_scheduled),
+            PortalStage.meeting_scheduled,
+            "A date for the meeting is set. Your facilitator will tell you when and where to come.",
+            "A facilitator will be with you the whole time. You can stop at any time.",
+            SHEET,
+        ),
+        (
+            f"{name}: conference held",
+            Scene(who, Step.conference_held),
+            PortalStage.conference_held,
+            "The meeting is over. Thank you for taking part.",
+            "Next: your facilitator writes down what was agreed. You will read it here before anyone signs.",
+            SHEET,
+        ),
+        (
+            f"{name}: the facilitator is rewriting the agreement",
+            Scene(who, Step.agreement_drafted),
+            PortalStage.drafting,
+            "Your facilitator is working on the agreement.",
+            "You will read the new version here before anyone signs.",
+            READ,
+        ),
+        (
+            f"{name}: agreement to review",
+            Scene(who, Step.survivor_review, AgreementStep.review),
+            PortalStage.review,
+            "The agreement is ready for you to read.",
+            "Take your time. Then choose: accept it, or ask for changes. Nothing is signed yet.",
+            READ,
+        ),
+        (
+            f"{name}: accepted, the other party has not yet",
+            Scene(who, Step.survivor_review, AgreementStep.reviewed),
+            PortalStage.reviewed,
+            "You accepted the agreement. Thank you.",
+            "Next: when it is accepted, your facilitator will ask all of you to sign it.",
+            READ,
+        ),
+        (
+            f"{name}: accepted by both, not yet sent to sign",
+            Scene(who, Step.survivor_review, AgreementStep.accepted),
+            PortalStage.reviewed,
+            "You accepted the agreement. Thank you.",
+            "Next: your facilitator will ask everyone to sign it.",
+            READ,
+        ),
+        (
+            f"{name}: asked for changes",
+            Scene(who, Step.agreement_drafted, AgreementStep.changes_asked),
+            PortalStage.changes_asked,
+            "You asked for changes to the agreement. Thank you.",
+            "Your facilitator will read your comment and change the agreement. You will read the new version here.",
+            READ,
+        ),
+        (
+            f"{name}: declined to sign",
+            Scene(who, Step.agreement_drafted, AgreementStep.declined),
+            PortalStage.declined,
+            "You said you do not want to sign. That is OK.",
+            "Your facilitator will talk with you about what to do next.",
+            READ,
+        ),
+        (
+            f"{name}: ready to sign",
+            Scene(who, Step.signing, AgreementStep.sign),
+            PortalStage.ready_to_sign,
+            "The agreement is ready for you to sign.",
+            "Read it again before you sign. You do not have to sign.",
+            SIGN,
+        ),
+        (
+            f"{name}: signed, waiting for the others",
+            Scene(who, Step.signing, AgreementStep.signed),
+            PortalStage.waiting_for_signatures,
+            "You signed the agreement. Thank you.",
+            "Next: the others sign it too. Then you can download your copy here.",
+            READ,
+        ),
+        (
+            f"{name}: signed by everyone",
+            Scene(who, Step.signed, AgreementStep.sealed, **SEALED),
+            PortalStage.signed,
+            "Everyone has signed the agreement.",
+            "You can download your copy. Keep it in a safe place.",
+            COPY,
+        ),
+        (
+            f"{name}: an amendment waits for their review",
+            Scene(who, Step.monitoring, AgreementStep.review, **SEALED),
+            PortalStage.review,
+            "The agreement is ready for you to read.",
+            "Take your time. Then choose: accept it, or ask for changes. Nothing is signed yet.",
+            READ,
+        ),
+        (
+            f"{name}: completed",
+            Scene(who, Step.completed, AgreementStep.sealed, **SEALED),
+            PortalStage.completed,
+            "Everything in the agreement is done.",
+            "You can still download your signed copy.",
+            COPY,
+        ),
+        (
+            f"{name}: paused because the other party stopped",
+            Scene(who, Step.preparation, pauses=(OTHER_WITHDREW,)),
+            PortalStage.paused,
+            ON_HOLD,
+            "Your facilitator will contact you.",
+            SHEET,
+        ),
+        (
+            f"{name}: paused for safety while signing",
+            Scene(who, Step.signing, AgreementStep.sign, pauses=(SAFETY,)),
+            PortalStage.paused,
+            ON_HOLD,
+            "Your facilitator will contact you.",
+            SHEET,
+        ),
+        (
+            f"{name}: withdrew before anything was signed",
+            Scene(who, Step.preparation, withdrawn=True),
+            PortalStage.withdrawn,
+            "You said stop. The process is paused. Nothing will be planned without your OK.",
+            "If you change your mind, you can say yes again on the page Your choices.",
+            CHOICES,
+        ),
+        (
+            f"{name}: closed before an agreement",
+            Scene(who, Step.closed, closed_at=Step.preparation),
+            PortalStage.closed,
+            "This case is closed.",
+            "If you have questions, ask your facilitator.",
+            None,
+        ),
+        (
+            f"{name}: closed after the agreement was signed",
+            Scene(who, Step.closed, AgreementStep.sealed, closed_at=Step.monitoring, **SEALED),
+            PortalStage.closed,
+            "This case is closed.",
+            "You can still download your signed copy.",
+            COPY,
+        ),
+    ]
+TABLE += [
+    (
+        "responsible party: monitoring, next thing due",
+        Scene(DAN, Step.monitoring, AgreementStep.sealed, next_due=date(2027, 2, 1), **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "The next thing you agreed to do is due by %(date)s.",
+        DUE,
+    ),
+    (
+        "responsible party: monitoring, something late",
+        Scene(DAN, Step.monitoring, AgreementStep.sealed, next_due=date(2027, 2, 1), late=True, **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "Something you agreed to do is late. Please talk with your facilitator.",
+        DUE,
+    ),
+    (
+        "responsible party: monitoring, nothing of theirs open",
+        Scene(DAN, Step.monitoring, AgreementStep.sealed, **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "You have nothing due right now.",
+        DUE,
+    ),
+    (
+        "responsible party: monitoring goes on through a pause",
+        Scene(DAN, Step.monitoring, AgreementStep.sealed, next_due=date(2027, 2, 1), pauses=(SAFETY,), **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "The next thing you agreed to do is due by %(date)s.",
+        DUE,
+    ),
+    (
+        "responsible party: withdrew after signing, what they owe stays",
+        Scene(DAN, Step.monitoring, AgreementStep.sealed, withdrawn=True, next_due=date(2027, 2, 1), **SEALED),
+        PortalStage.withdrawn,
+        STOPPED_AFTER_SIGNING,
+        "You still need to do what you agreed, like payments. Your facilitator will contact you.",
+        DUE,
+    ),
+    (
+        "survivor: monitoring, she opted in to progress",
+        Scene(ROSA, Step.monitoring, AgreementStep.sealed, progress=True, **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "You can see how it is going.",
+        PROGRESS,
+    ),
+    (
+        "survivor: monitoring, she did not opt in to progress",
+        Scene(ROSA, Step.monitoring, AgreementStep.sealed, **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "You chose not to get news about it. You can change this on the page Your choices.",
+        COPY,
+    ),
+    (
+        "survivor: monitoring, a facilitator asked her a question",
+        Scene(ROSA, Step.monitoring, AgreementStep.sealed, questions=1, **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "There is a question for you about the agreement.",
+        "Answer the question",
+    ),
+    (
+        "survivor: withdrew after signing, what is owed to her stays",
+        Scene(ROSA, Step.monitoring, AgreementStep.sealed, withdrawn=True, **SEALED),
+        PortalStage.withdrawn,
+        STOPPED_AFTER_SIGNING,
+        "The other person must still do what they agreed. Your facilitator will tell you more.",
+        COPY,
+    ),
+    (
+        "supporter: the agreement is for the parties to review",
+        Scene(SAM, Step.survivor_review),
+        PortalStage.conference_held,
+        "Your facilitator will tell you about the agreement.",
+        "Your facilitator will contact you.",
+        SHEET,
+    ),
+    (
+        "supporter: paused, in the same neutral words",
+        Scene(SAM, Step.preparation, pauses=(OTHER_WITHDREW,)),
+        PortalStage.paused,
+        ON_HOLD,
+        "Your facilitator will contact you.",
+        SHEET,
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    ("consents", "stage", "now", "next_", "stopped"),
-    [
-        ((), Step.preparation, rules.PREPARING, rules.NEXT_CHOICES, False),
-        ((_given(ROSA, ConsentScope.conference),), Step.preparation, rules.PREPARING, rules.NEXT_MEET, False),
-        ((_given(ROSA, ConsentScope.conference),), Step.ready, rules.READY, rules.NEXT_DATE, False),
-        (
-            (_given(ROSA, ConsentScope.conference, withdrawn=True),),
-            Step.preparation,
-            rules.STOPPED,
-            rules.NEXT_AGAIN,
-            True,
-        ),
-        (
-            (_given(ROSA, ConsentScope.contact, withdrawn=True),),
-            Step.preparation,
-            rules.STOPPED,
-            rules.NEXT_AGAIN,
-            True,
-        ),
-        (
-            (_given(ROSA, ConsentScope.preparation, withdrawn=True),),
-            Step.preparation,
-            rules.STOPPED,
-            rules.NEXT_AGAIN,
-            True,
-        ),
-        # Stopping something that is not participation does not stop the process.
-        (
-            (_given(ROSA, ConsentScope.conference), _given(ROSA, ConsentScope.progress_updates, withdrawn=True)),
-            Step.preparation,
-            rules.PREPARING,
-            rules.NEXT_MEET,
-            False,
-        ),
-    ],
+    ("scene", "stage", "now", "next_", "primary"), [row[1:] for row in TABLE], ids=[row[0] for row in TABLE]
 )
-def test_portal_status_speaks_of_the_persons_own_choices(consents, stage, now, next_, stopped) -> None:  # type: ignore[no-untyped-def]
-    status = portal_status(_facts(*consents), Journey(stage=stage, steps=()), participant_id=ROSA)
-    assert (status.now, status.next, status.stopped) == (now, next_, stopped)
+def test_the_home_page_says_where_the_person_is_and_offers_one_thing_to_do(  # type: ignore[no-untyped-def]
+    scene: Scene, stage: PortalStage, now: str, next_: str, primary: str | None
+) -> None:
+    guidance = scene.guidance()
+    assert (guidance.stage, guidance.now, guidance.next) == (stage, now, next_)
+    assert (guidance.primary.label if guidance.primary else None) == primary
+    assert guidance.primary is None or guidance.primary.href not in {a.href for a in guidance.others}
 
 
-def test_the_other_partys_withdrawal_is_not_told_to_the_person() -> None:
-    facts = _facts(_given(ROSA, ConsentScope.conference), _given(DAN, ConsentScope.conference, withdrawn=True))
-    status = portal_status(facts, Journey(stage=Step.preparation, steps=()), participant_id=ROSA)
-    assert status.now == rules.PREPARING
-    assert not status.stopped
+def test_every_row_is_in_english_and_spanish_and_every_stage_is_covered() -> None:
+    spanish = translator("es")
+    for _, _scene, _, now, next_, primary in TABLE:
+        for words in (now, next_, primary):
+            assert words is None or spanish(words) != words, words
+    assert {row[2] for row in TABLE} == set(PortalStage)
+
+
+def test_a_pause_whose_reason_is_someone_elses_is_told_in_neutral_words() -> None:
+    for scene in (Scene(ROSA, Step.preparation, pauses=(OTHER_WITHDREW,)), Scene(DAN, Step.signing, pauses=(SAFETY,))):
+        guidance = scene.guidance()
+        said = f"{guidance.now} {guidance.next}".lower()
+        assert not [word for word in ("safe", "withdr", "stop", "other", "concern", "risk") if word in said], said
+        assert not guidance.stopped
+
+
+def test_after_signing_stopping_never_says_that_nothing_will_happen() -> None:
+    for who in (ROSA, DAN):
+        guidance = Scene(who, Step.monitoring, AgreementStep.sealed, withdrawn=True, signed_copy=True).guidance()
+        assert guidance.stopped
+        assert "nothing will" not in f"{guidance.now} {guidance.next}".lower()
+        assert "still stands" in guidance.now
+
+
+def test_the_meeting_is_shown_with_the_persons_own_arrival_time_and_place_in_their_language() -> None:
+    guidance = Scene(ROSA, Step.preparation, meeting=PREPARATION_MEETING).guidance()
+    english = guidance_words(guidance, language="en", timezone="Europe/Madrid")
+    assert english.now == "Your next meeting is on Monday 7 December 2026 at 10:30. The place is: Main office, Room 2."
+    spanish = guidance_words(guidance, language="es", timezone="Europe/Madrid")
+    assert spanish.now == (
+        "Su próxima reunión es el lunes 7 de diciembre de 2026 a las 10:30. El lugar es: Main office, Room 2."
+    )
+    assert spanish.primary == ActionWords("/portal/information", "Lea la hoja de información")
+
+
+def test_what_is_due_is_dated_in_the_persons_language() -> None:
+    guidance = Scene(DAN, Step.monitoring, AgreementStep.sealed, next_due=date(2027, 2, 1), signed_copy=True).guidance()
+    assert guidance_words(guidance, language="en", timezone="UTC").next == (
+        "The next thing you agreed to do is due by Monday 1 February 2027."
+    )
+
+
+def test_the_signed_copy_and_the_follow_up_are_offered_once_signed() -> None:
+    before = Scene(DAN, Step.signing, AgreementStep.sign).guidance()
+    assert [a.href for a in before.others] == ["/portal/information", "/portal/consent"]
+    after = Scene(ROSA, Step.monitoring, AgreementStep.sealed, progress=True, signed_copy=True).guidance()
+    assert after.primary == PortalAction("/portal/commitments", PROGRESS)
+    assert [a.href for a in after.others] == ["/portal/information", "/portal/consent", "/portal/agreement"]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +466,7 @@ def test_the_other_partys_withdrawal_is_not_told_to_the_person() -> None:
     [(Step.referral, 0), (Step.preparation, 0), (Step.ready, 1), (Step.conference_held, 2), (Step.monitoring, 3)],
 )
 def test_each_journey_stage_maps_to_one_of_the_four_portal_steps(stage: Step, step: int) -> None:
-    assert portal_status(_facts(), Journey(stage=stage, steps=()), participant_id=ROSA).step == step
+    assert Scene(ROSA, stage).guidance().step == step
 
 
 def _link(**overrides) -> PortalLink:  # type: ignore[no-untyped-def]
