@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.actor import Actor
-from app.config import get_settings
+from app.config import InsecureConfiguration, get_settings
 from app.db import get_engine
 from app.keys import keys_app
 from app.retention import cli as retention_cli
@@ -28,6 +28,27 @@ app.add_typer(keys_app, name="keys")
 def _fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
+
+
+DEVELOPMENT_HINT = (
+    "On the development install `make run` made, run commands through ./mend in the checkout "
+    "(for example `./mend audit verify`): it uses development settings, as `make run` does."
+)
+
+
+@app.callback()
+def _settings_first(ctx: typer.Context) -> None:
+    """Load the settings before any command, so a missing or weak secret is one plain message, not a
+    traceback. `mend keys` works without them: it makes the keys they need."""
+    if ctx.invoked_subcommand == "keys":
+        return
+    try:
+        get_settings()
+    except InsecureConfiguration as exc:
+        _fail(f"{exc}\n{DEVELOPMENT_HINT}")
+    except ValidationError as exc:
+        problems = " ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        _fail(f"{problems}\n{DEVELOPMENT_HINT}")
 
 
 @app.command("migrate")
@@ -48,6 +69,8 @@ def serve(workers: Annotated[int, typer.Option(min=1, max=32)] = 1) -> None:
 
     settings = get_settings()
     print(f"Mend is running at {settings.public_base_url}/  (Ctrl+C stops it)", flush=True)
+    if settings.env == "development":
+        print("Commands for this install, such as demo data and the audit check: ./mend --help", flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

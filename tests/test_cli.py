@@ -275,20 +275,25 @@ def test_the_app_refuses_a_short_secret_key() -> None:
     assert "MEND_SECRET_KEY must be at least 32 characters" in result.stderr
 
 
-def test_the_app_starts_in_development_without_a_secret_key() -> None:
-    key_files = [VAR_DIR / "dev-secret-key", VAR_DIR / "dev-encryption-key"]
-    had_var_dir, had_keys = VAR_DIR.exists(), [f.exists() for f in key_files]
-    try:
-        result = _run(LOAD_SETTINGS, _env(MEND_ENV="development"))
-        assert result.returncode == 0, result.stderr
-        assert all(f.exists() for f in key_files)  # development makes up its own keys and keeps them
-    finally:
-        # leave the checkout as it was
-        for key_file, had_key in zip(key_files, had_keys, strict=True):
-            if not had_key:
-                key_file.unlink(missing_ok=True)
-        if not had_var_dir and VAR_DIR.exists() and not any(VAR_DIR.iterdir()):
-            VAR_DIR.rmdir()
+DEV_KEY_FILES = (VAR_DIR / "dev-secret-key", VAR_DIR / "dev-encryption-key")
+
+
+@pytest.fixture
+def dev_keys() -> Iterator[None]:
+    """Development makes up its own keys in var/; leave the checkout as it was."""
+    had_var_dir, had_keys = VAR_DIR.exists(), [f.exists() for f in DEV_KEY_FILES]
+    yield
+    for key_file, had_key in zip(DEV_KEY_FILES, had_keys, strict=True):
+        if not had_key:
+            key_file.unlink(missing_ok=True)
+    if not had_var_dir and VAR_DIR.exists() and not any(VAR_DIR.iterdir()):
+        VAR_DIR.rmdir()
+
+
+def test_the_app_starts_in_development_without_a_secret_key(dev_keys: None) -> None:
+    result = _run(LOAD_SETTINGS, _env(MEND_ENV="development"))
+    assert result.returncode == 0, result.stderr
+    assert all(f.exists() for f in DEV_KEY_FILES)  # development makes up its own keys and keeps them
 
 
 def test_the_worker_keeps_an_hourly_audit_checkpoint_that_verify_compares_with(mend: Mend, tmp_path: Path) -> None:
@@ -315,3 +320,21 @@ def test_the_worker_keeps_an_hourly_audit_checkpoint_that_verify_compares_with(m
     assert mend("audit", "verify").returncode == 0
     result = mend("audit", "verify", "--checkpoints", str(checkpoints))
     assert result.returncode == 1 and "the log was cut back" in result.stderr
+
+
+def test_outside_development_a_missing_secret_is_one_plain_message_naming_the_way_on_a_dev_install() -> None:
+    for env in (_env(), _env(MEND_ENV="production", MEND_SECRET_KEY="too-short")):  # noqa: S106
+        result = _run([str(MEND), "audit", "verify"], env)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr and "╭" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 2, result.stderr
+        assert "MEND_SECRET_KEY" in result.stderr and "./mend audit verify" in result.stderr
+
+
+def test_the_checkout_script_runs_commands_with_the_development_settings_make_run_uses(
+    tmp_path: Path, dev_keys: None
+) -> None:
+    with scratch_database(TEST_DATABASE_URL, tmp_path) as url:
+        result = _run([str(PROJECT_ROOT / "mend"), "audit", "verify"], _env(MEND_DATABASE_URL=url))
+    assert result.returncode == 0, result.stderr
+    assert "intact" in result.stdout
