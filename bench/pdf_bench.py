@@ -4,7 +4,7 @@
 
 The agreement is built in memory (no database, no network): 10 terms giving 12 follow-up commitments,
 4 signers, laid out on 3 pages (2 of agreement, 1 signature certificate). Each WeasyPrint run is what
-sealing does: template to HTML, HTML to PDF/A-3b with the JSON attached. Each Chromium run loads the
+sealing does: template to HTML, HTML to PDF/A-3a with the JSON attached. Each Chromium run loads the
 same HTML (its stylesheet read from app/static by file URL; every other request aborted) and prints it
 with page.pdf. The browser is started once, outside the timings, as a server would keep it running.
 
@@ -328,7 +328,7 @@ def main() -> None:
 
     weasy = bench_weasyprint(view, args.runs)
     median, p95 = summary(weasy["times"])
-    print(f"WeasyPrint {weasyprint.__version__} (PDF/A-3b, JSON attached)")
+    print(f"WeasyPrint {weasyprint.__version__} (PDF/A-3a, JSON attached)")
     print(f"  pages {weasy['pages']}, {weasy['bytes']:,} bytes, text hash on {weasy['hash_pages']} pages")
     print(f"  cold run {weasy['cold'] * 1000:.0f} ms")
     print(f"  median {median:.0f} ms, p95 {p95:.0f} ms")

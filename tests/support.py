@@ -1,6 +1,9 @@
-"""Database helpers for tests: reset, migrate, and scratch databases for out-of-process tools."""
+"""Database helpers for tests: reset, migrate, and scratch databases for out-of-process tools; reading
+PDF metadata."""
 
+import re
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,3 +72,14 @@ def scratch_database(base_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def pdf_languages(pdf: bytes) -> set[str]:
+    """The /Lang entries of a PDF, looked up in its raw and its deflated streams."""
+    found = set(re.findall(rb"/Lang \((\w+)\)", pdf))
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            found |= set(re.findall(rb"/Lang \((\w+)\)", zlib.decompress(stream.group(1))))
+        except zlib.error:
+            continue
+    return {language.decode() for language in found}

@@ -1,4 +1,4 @@
-"""The follow-up report of a case as PDF/A-3b: the sealed agreement's version and hash, the compliance
+"""The follow-up report of a case as PDF/A-3a: the sealed agreement's version and hash, the compliance
 state, and each commitment in force with its progress entries (corrections marked), evidence
 references and waivers with the survivor's consent.
 
@@ -268,7 +268,7 @@ def followup_html(view: FollowupView) -> str:
 
 
 def render_followup_pdf(session: Session, *, actor: Actor, case: Case, language: str = "en") -> bytes:
-    """The case's follow-up report as PDF/A-3b, rendered now from the record this actor may see, in `language`."""
+    """The case's follow-up report as PDF/A-3a, rendered now from the record this actor may see, in `language`."""
     timeline = case_timeline(session, actor=actor, case=case)
     view = followup_view(session, timeline=timeline, language=language)
     return html_to_pdf(followup_html(view), created=view.reported_at_utc)

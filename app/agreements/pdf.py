@@ -1,4 +1,4 @@
-"""Rendering a sealed agreement version to PDF/A-3b, with its machine-readable JSON attached.
+"""Rendering a sealed agreement version to PDF/A-3a, with its machine-readable JSON attached.
 
 The PDF is rendered once, when the version is sealed, and stored; downloads serve the stored bytes.
 Rendering is synchronous and CPU-bound: it runs inside the sealing service, never in the event loop.
@@ -365,7 +365,7 @@ def agreement_html(view: AgreementView) -> str:
 
 
 def html_to_pdf(html: str, *, attachment: bytes | None = None, created: datetime | None = None) -> bytes:
-    """HTML to PDF/A-3b with WeasyPrint, fetching only from app/static. Raises PdfResourceRefused
+    """HTML to PDF/A-3a with WeasyPrint, fetching only from app/static. Raises PdfResourceRefused
     when the HTML refers to anything else."""
     from weasyprint import HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError
@@ -388,7 +388,7 @@ def html_to_pdf(html: str, *, attachment: bytes | None = None, created: datetime
         )
     try:
         return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
-            pdf_variant="pdf/a-3b", attachments=attachments, uncompressed_pdf=False
+            pdf_variant="pdf/a-3a", attachments=attachments, uncompressed_pdf=False
         )
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it into an ordinary error
         raise PdfResourceRefused(str(exc)) from exc.__cause__
@@ -401,7 +401,7 @@ def render_view_pdf(view: AgreementView, *, record: AgreementView | None = None)
 
 
 def render_agreement_pdf(session: Session, *, case: Case, version: AgreementVersion, language: str = "en") -> bytes:
-    """The sealed version as PDF/A-3b with its machine-readable JSON attached, the fixed wording in `language`.
+    """The sealed version as PDF/A-3a with its machine-readable JSON attached, the fixed wording in `language`.
 
     Every language's copy attaches the same JSON (the English record), so the machine-readable
     agreement does not depend on whose copy it is."""

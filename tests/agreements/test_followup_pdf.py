@@ -24,6 +24,7 @@ from app.conferences.models import ClosureReason
 from app.safety.schemas import ContactPreferenceUpdate
 from app.safety.service import save_contact_preference
 from tests.agreements.monitoring_support import Sealed, sealed_case, stub_pdf
+from tests.support import pdf_languages
 
 # The fixed dates below (commitments due from 15 January 2027) were written for late November 2026.
 pytestmark = pytest.mark.clock
@@ -172,7 +173,7 @@ def test_a_closed_case_shows_the_closure_reason(db: Session, facilitator: User, 
     assert "Safety worry" not in text and "near her home" not in text
 
 
-def test_the_report_is_pdfa3b_and_holds_no_contact_details_ip_addresses_or_notes(
+def test_the_report_is_tagged_pdfa3a_and_holds_no_contact_details_ip_addresses_or_notes(
     db: Session, facilitator: User, staff: User, tmp_path: Path
 ) -> None:
     followed = _followed(db, facilitator)
@@ -180,7 +181,13 @@ def test_the_report_is_pdfa3b_and_holds_no_contact_details_ip_addresses_or_notes
     path = tmp_path / "followup.pdf"
     path.write_bytes(pdf)
     xmp = subprocess.run([_tool("pdfinfo"), "-meta", str(path)], check=True, capture_output=True, text=True).stdout
-    assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
+    assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)A', xmp)
+    info = subprocess.run([_tool("pdfinfo"), str(path)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    assert pdf_languages(pdf) == {"en"}
+    assert pdf_languages(render_followup_pdf(db, actor=actor_for(staff), case=followed.sealed.case, language="es")) == {
+        "es"
+    }
 
     text = _text(tmp_path, pdf)
     assert SURVIVOR_EMAIL not in text and RESPONSIBLE_EMAIL not in text and EMAIL.findall(text) == []

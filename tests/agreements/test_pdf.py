@@ -54,6 +54,7 @@ from app.conferences.scheduling import mark_session_held, schedule_session
 from app.db import utcnow
 from app.portal.service import portal_actor
 from tests.conferences.test_scheduling_service import _plan, _ready
+from tests.support import pdf_languages
 from tests.test_preparation_journey import _ok
 
 SURVIVOR_EMAIL = "rosa.hidden@example.net"
@@ -283,14 +284,18 @@ def test_the_pdf_and_its_json_never_hold_contact_details_or_ip_addresses(
     assert "ip_address" not in attached.read_text() and "user_agent" not in attached.read_text()
 
 
-def test_the_pdf_is_pdfa3b_with_the_agreement_json_attached(
+def test_the_pdf_is_tagged_pdfa3a_in_its_language_with_the_agreement_json_attached(
     db: Session, as_facilitator: TestClient, facilitator: User, tmp_path: Path
 ) -> None:
     sealed = _seal(db, as_facilitator, facilitator)
     path = _pdf_file(tmp_path, sealed.pdf)
     xmp = _run("pdfinfo", "-meta", path)
     assert re.search(r'pdfaid:part(="|>)3', xmp)
-    assert re.search(r'pdfaid:conformance(="|>)B', xmp)
+    assert re.search(r'pdfaid:conformance(="|>)A', xmp)  # "a": accessible, a tagged structure
+    assert re.search(r"^Tagged:\s+yes$", _run("pdfinfo", path), re.M)
+    structure = _run("pdfinfo", "-struct", path)
+    assert re.search(r"^\s*H1\b", structure, re.M) and re.search(r"^\s*Table\b", structure, re.M)
+    assert pdf_languages(sealed.pdf) == {"en"}
 
     listing = _run("pdfdetach", "-list", path)
     assert "1 embedded files" in listing and "agreement.json" in listing
