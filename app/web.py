@@ -3,6 +3,7 @@
 import base64
 import hmac
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -127,27 +128,79 @@ async def form_data(request: Request) -> FormData:
     return await request.form()
 
 
+# Plain words for pydantic's error types, with the limits it reports filled in (ctx). A field may word
+# its own: Field(json_schema_extra={"errors": {"missing": N_("Enter your email address.")}}).
 _FRIENDLY = {
     "missing": N_("This is required."),
-    "string_too_short": N_("This is required."),
+    "none_required": N_("This is required."),
+    "string_type": N_("This is required."),
+    "int_type": N_("This is required."),
+    "date_type": N_("This is required."),
     "enum": N_("Choose one of the options."),
     "literal_error": N_("Choose one of the options."),
-    "int_parsing": N_("Enter a whole number."),
+    "int_parsing": N_("Enter a whole number, for example 12."),
+    "int_from_float": N_("Enter a whole number, for example 12."),
+    "float_parsing": N_("Enter a number, for example 150.00."),
+    "decimal_parsing": N_("Enter a number, for example 150.00."),
+    "decimal_max_places": N_("Enter a number with at most %(decimal_places)s decimals, for example 150.00."),
+    "decimal_max_digits": N_("Enter a smaller number."),
     "bool_parsing": N_("Choose yes or no."),
+    "date_parsing": N_("Enter a real date, for example 2027-03-28."),
+    "date_from_datetime_parsing": N_("Enter a real date, for example 2027-03-28."),
+    "datetime_parsing": N_("Enter a real date and time, for example 2027-03-28 14:30."),
+    "datetime_from_date_parsing": N_("Enter a real date and time, for example 2027-03-28 14:30."),
+    "time_parsing": N_("Enter a time, for example 14:30."),
+    "less_than_equal": N_("Enter a number no more than %(le)s."),
+    "less_than": N_("Enter a number below %(lt)s."),
+    "greater_than_equal": N_("Enter a number of at least %(ge)s."),
+    "greater_than": N_("Enter a number above %(gt)s."),
+    "string_too_long": N_("Use at most %(max_length)s characters."),
+    "too_long": N_("Choose at most %(max_length)s."),
+    "too_short": N_("Choose at least %(min_length)s."),
+    "list_type": N_("Choose one or more of the options."),
+    "json_invalid": N_("Check what you entered and try again."),
 }
+_LONGER = N_("Use at least %(min_length)s characters.")
+# An error type Mend has no words for still never shows pydantic's English on a page.
+_FALLBACK = N_("Check this answer and try again.")
+# Errors raised with ValueError("...") in a validator carry Mend's own wording: shown as written.
+_OWN_WORDS = frozenset({"value_error", "assertion_error"})
 
 
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Pydantic errors as one plain message per form field, in the page's language where Mend words them."""
+def friendly_message(error: Any, *, model: type[BaseModel] | None = None) -> str:
+    """One pydantic error in Mend's words, in the page's language, with the limits it reports filled in."""
+    kind = str(error["type"])
+    if kind in _OWN_WORDS:
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if message.startswith("value is not a valid email address"):  # email-validator's own English
+            message = _EMAIL_WORDS
+        return gettext(message)
+    field = model.model_fields.get(str(error["loc"][0])) if model is not None and error.get("loc") else None
+    extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
+    own = extra.get("errors")
+    ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, (int, float, str, Decimal))}
+    if isinstance(own, dict) and kind in own:
+        template = str(own[kind])
+    elif kind == "string_too_short" and int(ctx.get("min_length", 1)) > 1:
+        template = _LONGER
+    else:
+        template = _FRIENDLY.get(kind, _FALLBACK)
+    text = gettext(template)
+    try:
+        return text % ctx if "%(" in text else text
+    except (KeyError, TypeError, ValueError):
+        return gettext(_FALLBACK)
+
+
+_EMAIL_WORDS = N_("Enter an email address in the right form, like name@example.org.")
+
+
+def field_errors(exc: ValidationError, *, model: type[BaseModel] | None = None) -> dict[str, str]:
+    """Pydantic errors as one plain message per form field, in the page's language."""
     errors: dict[str, str] = {}
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else "__all__"
-        too_short = error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1
-        message = None if too_short else _FRIENDLY.get(error["type"])
-        if message is None:
-            message = str(error["msg"]).removeprefix("Value error, ")
-        message = gettext(message)  # Mend's own wording (marked with N_ where it is written) in the page's language
-        errors.setdefault(name, message)
+        errors.setdefault(name, friendly_message(error, model=model))
     return errors
 
 
@@ -180,7 +233,7 @@ def validate_form(
     try:
         return model.model_validate(data), {}
     except ValidationError as exc:
-        return None, field_errors(exc)
+        return None, field_errors(exc, model=model)
 
 
 class CsrfRefused(AppError):

@@ -20,6 +20,7 @@ from app.conferences.models import ParticipantRole
 from app.db import RecordId
 from app.i18n import N_
 from app.schemas import InputModel, refuse_nul
+from app.web import friendly_message
 
 MAX_TERMS = 60
 MAX_INSTALMENTS = 120
@@ -359,24 +360,8 @@ def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str,
     return data
 
 
-_FRIENDLY = {
-    "missing": "This is required.",
-    "none_required": "This is required.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "This is required.",
-    "date_from_datetime_parsing": "Enter a date such as 2027-03-28.",
-    "date_parsing": "Enter a date such as 2027-03-28.",
-    "date_type": "This is required.",
-    "literal_error": "Choose one of the options.",
-    "greater_than": "Enter a number above 0.",
-    "string_too_short": "This is required.",
-}
-
-
 def _message(error: Any) -> str:
-    if error["type"] in ("less_than_equal", "too_long", "string_too_long"):
-        return str(error["msg"]).removeprefix("Value error, ")
-    return _FRIENDLY.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+    return friendly_message(error)
 
 
 def _field_key(loc: tuple[Any, ...]) -> str:

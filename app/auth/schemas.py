@@ -5,7 +5,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, fie
 
 from app.auth.models import UserRole
 from app.auth.passwords import password_problem
+from app.i18n import N_
 from app.schemas import InputModel
+
+ENTER_EMAIL = N_("Enter your email address.")
+ENTER_PASSWORD = N_("Enter your password.")
 
 
 class _NewPassword(InputModel):
@@ -19,8 +23,16 @@ class _NewPassword(InputModel):
 
 
 class SignIn(InputModel):
-    email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=1024)
+    email: str = Field(
+        min_length=1,
+        max_length=254,
+        json_schema_extra={"errors": {"string_too_short": ENTER_EMAIL, "missing": ENTER_EMAIL}},
+    )
+    password: str = Field(
+        min_length=1,
+        max_length=1024,
+        json_schema_extra={"errors": {"string_too_short": ENTER_PASSWORD, "missing": ENTER_PASSWORD}},
+    )
 
 
 class UserCreate(_NewPassword):

@@ -203,6 +203,24 @@ def test_a_plan_with_a_bad_mode_or_minutes_is_refused_beside_the_fields(as_facil
     assert response.status_code == 422
     assert 'id="field-arrival_gap_minutes-error"' in response.text
     assert 'id="field-preferred_mode-error"' in response.text
+    assert "Enter a whole number, for example 12." in response.text
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Enter a number no more than 240."), ("es", "Escriba un número que no pase de 240.")],
+)
+def test_minutes_over_the_limit_say_the_limit_in_plain_words(
+    as_facilitator: TestClient, case: Case, language: str, message: str
+) -> None:
+    response = as_facilitator.post(
+        f"/cases/{case.id}/safety/plan",
+        data=_form(as_facilitator, staggered_arrival="true", arrival_gap_minutes="10000", preferred_mode="letter"),
+        headers={"Accept-Language": language},
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert "Input should" not in response.text
 
 
 def test_an_unticked_address_box_is_saved_as_not_confidential(
