@@ -214,6 +214,7 @@ POST   /portal/agreement/review                                                 
 POST   /portal/agreement/sign                                                                     P     P     P     P     P     w     w     P
 GET    /portal/commitments                                                                        P     P     P     P     P     ok    ok    P
 GET    /portal/consent                                                                            P     P     P     P     P     ok    ok    P
+GET    /portal/consent/{scope}                                                                    P     P     P     P     P     w     w     P
 POST   /portal/consent/{scope}                                                                    P     P     P     P     P     w     w     P
 GET    /portal/consent/{scope}/stopped                                                            P     P     P     P     P     w     w     P
 GET    /portal/consent/{scope}/withdraw                                                           P     P     P     P     P     ok    ok    P

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
+from app.agreements.models import Commitment, CommitmentKind
 from app.auth.models import User
 from app.conferences.models import Case, Participant
 from app.conferences.queries import case_facts
@@ -12,7 +13,16 @@ from app.conferences.rules import derive_journey
 from app.config import get_settings
 from app.db import utcnow
 from app.portal.models import PortalLink, PortalSession
-from app.portal.rules import LinkState, PortalStatus, link_state, link_usable, portal_status
+from app.portal.rules import (
+    AgreementStanding,
+    LinkState,
+    PortalStatus,
+    WithdrawalEffects,
+    link_state,
+    link_usable,
+    portal_status,
+    withdrawal_effects,
+)
 from app.portal.text import DEFAULT_LANGUAGE, portal_language
 from app.programs.models import Program
 from app.safety.consent import latest_consents
@@ -84,6 +94,29 @@ def own_status(session: Session, *, participant: Participant) -> PortalStatus:
     assert case is not None
     facts = case_facts(session, case=case)
     return portal_status(facts, derive_journey(facts), participant_id=participant.id)  # type: ignore[arg-type]
+
+
+def own_withdrawal_effects(session: Session, *, participant: Participant, scope: ConsentScope) -> WithdrawalEffects:
+    """What stopping one choice stops and what stays, from the case's agreement and the commitments still open."""
+    case = session.get(Case, participant.case_id)
+    assert case is not None
+    agreement = case_facts(session, case=case).agreement
+    open_commitments = session.exec(
+        select(Commitment.owed_by_id, Commitment.kind).where(
+            Commitment.case_id == participant.case_id,
+            col(Commitment.superseded_at).is_(None),
+            col(Commitment.completed_on).is_(None),
+            col(Commitment.waived_at).is_(None),
+        )
+    ).all()
+    owed_to_them = [kind for owed_by, kind in open_commitments if owed_by != participant.id]
+    standing = AgreementStanding(
+        signed=agreement is not None and agreement.ever_sealed,
+        owed_to_them=len(owed_to_them),
+        owed_by_them=len(open_commitments) - len(owed_to_them),
+        payments_to_them=CommitmentKind.payment in owed_to_them,
+    )
+    return withdrawal_effects(scope, standing)
 
 
 @dataclass(frozen=True)

@@ -283,15 +283,36 @@ def information(request: Request, session: SessionDep, portal: PortalDep) -> Res
 
 @portal_pages.get("/portal/consent")
 def choices(request: Request, session: SessionDep, portal: PortalDep) -> Response:
-    """Your choices: each consent scope, its state in plain words, and a button to say yes or to stop."""
+    """Your choices: each consent scope, its state in plain words, and a link to say yes or to stop."""
     rows = queries.own_consents(session, participant=portal.participant)
+    return _page(request, "portal/consent.html", portal=portal, rows=rows, explanation=SCOPE_EXPLANATIONS)
+
+
+@portal_pages.get("/portal/consent/{scope}")
+def confirm_consent(scope: ConsentScope, request: Request, session: SessionDep, portal: PortalDep) -> Response:
+    """The step before saying yes: what it means, in plain words, and how to take it back."""
+    if queries.own_consent(session, participant=portal.participant, scope=scope).state == "active":
+        return redirect(request, "/portal/consent", flash=_flash(portal, ALREADY_YES))
     sheet = sheet_for(portal.participant.preferred_language)
-    return _page(request, "portal/consent.html", portal=portal, rows=rows, sheet=sheet, explanation=SCOPE_EXPLANATIONS)
+    return _page(
+        request,
+        "portal/consent_confirm.html",
+        portal=portal,
+        scope=scope,
+        sheet=sheet,
+        explanation=SCOPE_EXPLANATIONS[scope],
+    )
 
 
 @portal_pages.post("/portal/consent/{scope}")
 def give(scope: ConsentScope, request: Request, session: SessionDep, portal: PortalDep, form: FormDep) -> Response:
-    """Say yes to one scope; recorded as given in the portal, with the information sheet shown."""
+    """Say yes to one scope, from its confirmation page only; recorded as given in the portal, with the sheet shown.
+
+    A post that did not come through that page (one tap on an old page, a double tap) records nothing
+    and asks first.
+    """
+    if form.get("confirmed") != "yes":
+        return redirect(request, f"/portal/consent/{scope.value}")
     data, errors = validate_form(PortalConsentGive, form)
     if data is None:
         raise RequestValidationError(list(errors.items()))
@@ -308,11 +329,18 @@ def confirm_withdrawal(scope: ConsentScope, request: Request, session: SessionDe
     row = queries.own_consent(session, participant=portal.participant, scope=scope)
     if row.state != "active":
         return redirect(request, "/portal/consent", flash=_flash(portal, NOTHING_TO_STOP))
-    return _withdraw_page(request, portal, scope, errors={}, values={})
+    return _withdraw_page(request, session, portal, scope, errors={}, values={})
 
 
 def _withdraw_page(
-    request: Request, portal: Portal, scope: ConsentScope, *, errors: dict, values: dict, status_code: int = 200
+    request: Request,
+    session: SessionDep,
+    portal: Portal,
+    scope: ConsentScope,
+    *,
+    errors: dict,
+    values: dict,
+    status_code: int = 200,
 ) -> Response:
     return _page(
         request,
@@ -320,6 +348,7 @@ def _withdraw_page(
         portal=portal,
         scope=scope,
         pauses=scope in PARTICIPATION_SCOPES,
+        effects=queries.own_withdrawal_effects(session, participant=portal.participant, scope=scope),
         errors=errors,
         values=values,
         status_code=status_code,
@@ -331,7 +360,7 @@ def withdraw(scope: ConsentScope, request: Request, session: SessionDep, portal:
     """Stop one scope. Stopping participation pauses the case and tells the facilitators (G2)."""
     data, errors = validate_form(PortalConsentWithdraw, form)
     if data is None:
-        return _withdraw_page(request, portal, scope, errors=errors, values=dict(form), status_code=422)
+        return _withdraw_page(request, session, portal, scope, errors=errors, values=dict(form), status_code=422)
     try:
         service.withdraw_portal_consent(
             session, actor=portal.actor, participant=portal.participant, scope=scope, data=data
@@ -343,11 +372,19 @@ def withdraw(scope: ConsentScope, request: Request, session: SessionDep, portal:
 
 @portal_pages.get("/portal/consent/{scope}/stopped")
 def stopped(scope: ConsentScope, request: Request, session: SessionDep, portal: PortalDep) -> Response:
-    """After stopping: what it means, in plain words (the process is paused when participation stops)."""
+    """After stopping: what stopped and what stays in force (a signed agreement's promises stay), in plain words."""
     row = queries.own_consent(session, participant=portal.participant, scope=scope)
     if row.state != "withdrawn":
         return redirect(request, "/portal/consent")
-    return _page(request, "portal/stopped.html", portal=portal, scope=scope, pauses=scope in PARTICIPATION_SCOPES)
+    effects = queries.own_withdrawal_effects(session, participant=portal.participant, scope=scope)
+    return _page(
+        request,
+        "portal/stopped.html",
+        portal=portal,
+        scope=scope,
+        pauses=scope in PARTICIPATION_SCOPES,
+        effects=effects,
+    )
 
 
 @portal_pages.post("/portal/sign-out")
