@@ -201,6 +201,7 @@ POST   /cases/{case_id}/sessions/{session_id}/cancel                            
 GET    /cases/{case_id}/sessions/{session_id}/edit                                                L     ok    ok    404   403   L     L     404
 POST   /cases/{case_id}/sessions/{session_id}/edit                                                L     w     w     404   403   L     L     404
 POST   /cases/{case_id}/sessions/{session_id}/held                                                L     w     w     404   403   L     L     404
+GET    /favicon.ico                                                                               ok    ok    ok    ok    ok    ok    ok    ok
 GET    /login                                                                                     ok    ok    ok    ok    ok    ok    ok    ok
 POST   /login                                                                                     w     w     w     w     w     w     w     w
 POST   /logout                                                                                    L     L     L     L     L     L     L     L
