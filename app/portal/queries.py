@@ -23,7 +23,7 @@ from app.portal.rules import (
     portal_status,
     withdrawal_effects,
 )
-from app.portal.text import DEFAULT_LANGUAGE, portal_language
+from app.portal.text import portal_language
 from app.programs.models import Program
 from app.safety.consent import latest_consents
 from app.safety.models import Consent, ConsentScope
@@ -124,7 +124,7 @@ class LinkPreview:
     """What the page behind a sign-in link may know before it is used: whether it works, and for whom to speak."""
 
     usable: bool
-    language: str
+    language: str | None  # None for a token that is no link at all
     exit_url: str | None
 
 
@@ -137,7 +137,7 @@ def preview_link(session: Session, *, token: str) -> LinkPreview:
     """Read-only look at a link: a GET, or a link-preview bot, changes nothing. Unknown links tell nothing."""
     link = find_portal_link(session, token=token)
     if link is None:
-        return LinkPreview(False, DEFAULT_LANGUAGE, None)
+        return LinkPreview(False, None, None)
     participant = session.get(Participant, link.participant_id)
     program = session.get(Program, link.program_id)
     return LinkPreview(

@@ -23,6 +23,7 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.config import get_settings
 from app.db import RecordId, SessionDep
 from app.errors import AppError, Conflict, NotFound
+from app.i18n import negotiate
 from app.portal import queries, service
 from app.portal.dependencies import (
     DEFAULT_QUICK_EXIT_URL,
@@ -37,7 +38,6 @@ from app.portal.rules import PORTAL_STEPS, LinkState
 from app.portal.schemas import PortalConsentGive, PortalConsentWithdraw
 from app.portal.text import (
     ALREADY_YES,
-    DEFAULT_LANGUAGE,
     LANGUAGES,
     NO_TRANSLATION_NOTE,
     NOT_UNDERSTOOD,
@@ -170,20 +170,23 @@ def _page(
     template: str,
     *,
     portal: Portal | None = None,
-    language: str = DEFAULT_LANGUAGE,
+    language: str | None = None,
     exit_url: str | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> Response:
     """A portal page in the person's language, with the quick exit pointing at the program's neutral site.
 
-    Before sign-in, the link being opened (if it exists) says whose language to speak.
+    Before sign-in, the link being opened (even a used or expired one) says whose language to speak;
+    with no link and no session, the browser's Accept-Language does.
     """
     preview: queries.LinkPreview | None = getattr(request.state, "link_preview", None)
     if portal is not None:
         language, exit_url = portal.language, portal.program.quick_exit_url
-    elif preview is not None:
+    elif preview is not None and preview.language is not None:
         language, exit_url = preview.language, preview.exit_url
+    elif language not in LANGUAGES:
+        language = negotiate(request.headers.get("accept-language"))
     timezone = portal.program.timezone if portal is not None else "UTC"
     return render(
         request,
@@ -237,7 +240,7 @@ entry_pages = APIRouter(
 def enter_page(token: Token, request: Request, preview: PreviewDep) -> Response:
     """The page a sign-in link opens: one button. A GET (or a link-preview bot) does not use the link."""
     if not preview.usable:
-        return _page(request, "portal/link_expired.html", status_code=410)
+        return _page(request, "portal/neutral.html", status_code=410)
     return _page(request, "portal/enter.html", token=token)
 
 
@@ -252,7 +255,7 @@ def enter(token: Token, request: Request, session: SessionDep, preview: PreviewD
         replacing=request.cookies.get(PORTAL_COOKIE),
     )
     if entry.session_token is None:
-        return _page(request, "portal/link_expired.html", status_code=410)
+        return _page(request, "portal/neutral.html", status_code=410)
     response = redirect(request, "/portal")
     response.set_cookie(
         PORTAL_COOKIE,
@@ -397,9 +400,12 @@ def sign_out(request: Request, session: SessionDep, portal: PortalDep) -> Respon
 
 
 @portal_pages.get(SIGNED_OUT)
-def signed_out(request: Request, lang: Annotated[str, Query(max_length=8)] = DEFAULT_LANGUAGE) -> Response:
-    """The page for no (or no longer) a portal session: ask the facilitator for a new link."""
-    return _page(request, "portal/signed_out.html", language=lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+def signed_out(request: Request, lang: Annotated[str | None, Query(max_length=8)] = None) -> Response:
+    """The page for no (or no longer) a portal session: neutral, since whoever holds the phone may not be the person.
+
+    Signing out passes the person's language; Back after the quick exit has only the browser's to go by.
+    """
+    return _page(request, "portal/neutral.html", language=lang)
 
 
 def _leave(request: Request, session: SessionDep, portal: Portal | None, response: Response) -> Response:
