@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -80,6 +80,14 @@ async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
     yield
 
 
+FAVICON = PROJECT_ROOT / "app" / "static" / "favicon.ico"
+
+
+def favicon() -> FileResponse:
+    """Browsers ask every site for /favicon.ico: answer with Mend's own small, plain icon, not a 404."""
+    return FileResponse(FAVICON, media_type="image/x-icon")
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     load_catalogs()
@@ -93,6 +101,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "app" / "static"), name="static")
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     for router in (
         auth_views.router,
         programs_views.router,

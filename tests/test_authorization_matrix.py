@@ -207,6 +207,7 @@ POST   /cases/{case_id}/sessions/{session_id}/cancel                            
 GET    /cases/{case_id}/sessions/{session_id}/edit                                                L     ok    ok    404   403   L     L     404
 POST   /cases/{case_id}/sessions/{session_id}/edit                                                L     w     w     404   403   L     L     404
 POST   /cases/{case_id}/sessions/{session_id}/held                                                L     w     w     404   403   L     L     404
+GET    /favicon.ico                                                                               ok    ok    ok    ok    ok    ok    ok    ok
 GET    /login                                                                                     ok    ok    ok    ok    ok    ok    ok    ok
 POST   /login                                                                                     w     w     w     w     w     w     w     w
 POST   /logout                                                                                    L     L     L     L     L     L     L     L
@@ -220,6 +221,7 @@ POST   /portal/agreement/review                                                 
 POST   /portal/agreement/sign                                                                     P     P     P     P     P     w     w     P
 GET    /portal/commitments                                                                        P     P     P     P     P     ok    ok    P
 GET    /portal/consent                                                                            P     P     P     P     P     ok    ok    P
+GET    /portal/consent/{scope}                                                                    P     P     P     P     P     w     w     P
 POST   /portal/consent/{scope}                                                                    P     P     P     P     P     w     w     P
 GET    /portal/consent/{scope}/stopped                                                            P     P     P     P     P     w     w     P
 GET    /portal/consent/{scope}/withdraw                                                           P     P     P     P     P     ok    ok    P

@@ -83,7 +83,8 @@ def _foreign_id(value: str | None, own: int | None) -> bool:
 def require_portal(request: Request, portal: OptionalPortalDep) -> Portal:
     """A live portal session, or 401; an id of another participant or case in the query is 404."""
     if portal is None:
-        raise PortalSignInRequired("Your private page is closed. Ask your facilitator for a new link.")
+        # Neutral words: an API client may show them to whoever holds the phone.
+        raise PortalSignInRequired("This page is not available.")
     query = request.query_params
     if _foreign_id(query.get("participant_id"), portal.participant.id) or _foreign_id(
         query.get("case_id"), portal.participant.case_id

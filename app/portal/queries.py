@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from app.agreements.commitment_rules import CommitmentStatus
-from app.agreements.models import CommitmentKind
+from app.agreements.models import Commitment, CommitmentKind
 from app.auth.models import User
 from app.conferences.models import Case, CaseSession, Participant, SessionAttendee, SessionStatus
 from app.conferences.queries import case_facts
@@ -16,8 +16,19 @@ from app.db import utcnow
 from app.portal.agreement_queries import own_agreement
 from app.portal.commitment_queries import portal_follow_up
 from app.portal.models import PortalLink, PortalSession
-from app.portal.rules import LinkState, OwnMeeting, OwnRecords, PortalGuidance, link_state, link_usable, portal_guidance
-from app.portal.text import DEFAULT_LANGUAGE, portal_language
+from app.portal.rules import (
+    AgreementStanding,
+    LinkState,
+    OwnMeeting,
+    OwnRecords,
+    PortalGuidance,
+    WithdrawalEffects,
+    link_state,
+    link_usable,
+    portal_guidance,
+    withdrawal_effects,
+)
+from app.portal.text import portal_language
 from app.programs.models import Program
 from app.safety.consent import latest_consents
 from app.safety.models import Consent, ConsentScope
@@ -140,12 +151,35 @@ def own_guidance(session: Session, *, participant: Participant) -> PortalGuidanc
     return portal_guidance(facts, derive_journey(facts), own_records(session, participant=participant))
 
 
+def own_withdrawal_effects(session: Session, *, participant: Participant, scope: ConsentScope) -> WithdrawalEffects:
+    """What stopping one choice stops and what stays, from the case's agreement and the commitments still open."""
+    case = session.get(Case, participant.case_id)
+    assert case is not None
+    agreement = case_facts(session, case=case).agreement
+    open_commitments = session.exec(
+        select(Commitment.owed_by_id, Commitment.kind).where(
+            Commitment.case_id == participant.case_id,
+            col(Commitment.superseded_at).is_(None),
+            col(Commitment.completed_on).is_(None),
+            col(Commitment.waived_at).is_(None),
+        )
+    ).all()
+    owed_to_them = [kind for owed_by, kind in open_commitments if owed_by != participant.id]
+    standing = AgreementStanding(
+        signed=agreement is not None and agreement.ever_sealed,
+        owed_to_them=len(owed_to_them),
+        owed_by_them=len(open_commitments) - len(owed_to_them),
+        payments_to_them=CommitmentKind.payment in owed_to_them,
+    )
+    return withdrawal_effects(scope, standing)
+
+
 @dataclass(frozen=True)
 class LinkPreview:
     """What the page behind a sign-in link may know before it is used: whether it works, and for whom to speak."""
 
     usable: bool
-    language: str
+    language: str | None  # None for a token that is no link at all
     exit_url: str | None
 
 
@@ -158,7 +192,7 @@ def preview_link(session: Session, *, token: str) -> LinkPreview:
     """Read-only look at a link: a GET, or a link-preview bot, changes nothing. Unknown links tell nothing."""
     link = find_portal_link(session, token=token)
     if link is None:
-        return LinkPreview(False, DEFAULT_LANGUAGE, None)
+        return LinkPreview(False, None, None)
     participant = session.get(Participant, link.participant_id)
     program = session.get(Program, link.program_id)
     return LinkPreview(

@@ -344,3 +344,56 @@ def link_state(link: PortalLink, *, now: datetime, session_open: bool) -> LinkSt
 def link_usable(link: PortalLink | None, *, now: datetime) -> bool:
     """A link opens the portal only once, before it expires, and only if no one revoked it."""
     return link is not None and link.used_at is None and link.revoked_at is None and now < link.expires_at
+
+
+# What stopping a choice stops, and what stays in force: the withdrawal pages say both, truthfully.
+STOPS_PAUSE = N_("The process is paused. No meeting will be planned without your OK.")
+STOPS_MEETINGS = N_("Any meeting planned for you is cancelled.")
+STOPS_SHARING = N_("Your facilitator will not share anything more that you said.")
+STOPS_NEWS = N_("We will not tell you how the agreement is going.")
+STOPS_SUPPORT = N_("We will not plan for a support person to be with you.")
+STAYS_SHARED = N_("What was shared before cannot be taken back.")
+STAYS_SIGNED = N_("The agreement that was signed still counts.")
+STAYS_OWED_TO_YOU = N_("What the agreement promises you is still owed to you.")
+STAYS_PAYMENTS = N_("Payments to you still have to be made.")
+STAYS_OWED_BY_YOU = N_("You still have to do what you agreed to in it.")
+STAYS_RECORDS = N_("Nothing is deleted. We keep a note of what you chose.")
+_STOPS: dict[ConsentScope, tuple[str, ...]] = {
+    ConsentScope.share_information: (STOPS_SHARING,),
+    ConsentScope.support_person: (STOPS_SUPPORT,),
+    ConsentScope.progress_updates: (STOPS_NEWS,),
+}
+
+
+@dataclass(frozen=True)
+class AgreementStanding:
+    """The facts about the case's agreement that outlast a withdrawal, seen from one participant."""
+
+    signed: bool = False  # a version was sealed: its commitments are in force
+    owed_to_them: int = 0  # commitments in force, not yet done, that others owe
+    owed_by_them: int = 0  # commitments in force, not yet done, that this person owes
+    payments_to_them: bool = False  # among those owed to them, a payment
+
+
+@dataclass(frozen=True)
+class WithdrawalEffects:
+    """What stopping one choice stops and what stays (English keys of the portal's words)."""
+
+    stops: tuple[str, ...]
+    stays: tuple[str, ...]
+
+
+def withdrawal_effects(scope: ConsentScope, standing: AgreementStanding) -> WithdrawalEffects:
+    """Stopping never undoes a signed agreement: what it promises stays owed, and the pages must say so."""
+    stops = (STOPS_PAUSE, STOPS_MEETINGS) if scope in PARTICIPATION_SCOPES else _STOPS[scope]
+    stays: list[str] = [STAYS_SHARED] if scope == ConsentScope.share_information else []
+    if standing.signed:
+        stays.append(STAYS_SIGNED)
+        if standing.owed_to_them:
+            stays.append(STAYS_OWED_TO_YOU)
+        if standing.payments_to_them:
+            stays.append(STAYS_PAYMENTS)
+        if standing.owed_by_them:
+            stays.append(STAYS_OWED_BY_YOU)
+    stays.append(STAYS_RECORDS)
+    return WithdrawalEffects(stops, tuple(stays))

@@ -23,6 +23,7 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.config import get_settings
 from app.db import RecordId, SessionDep
 from app.errors import AppError, Conflict, NotFound
+from app.i18n import negotiate
 from app.portal import queries, service
 from app.portal.dependencies import (
     DEFAULT_QUICK_EXIT_URL,
@@ -37,7 +38,6 @@ from app.portal.rules import PORTAL_STEPS, LinkState
 from app.portal.schemas import PortalConsentGive, PortalConsentWithdraw
 from app.portal.text import (
     ALREADY_YES,
-    DEFAULT_LANGUAGE,
     LANGUAGES,
     NO_TRANSLATION_NOTE,
     NOT_UNDERSTOOD,
@@ -171,20 +171,23 @@ def _page(
     template: str,
     *,
     portal: Portal | None = None,
-    language: str = DEFAULT_LANGUAGE,
+    language: str | None = None,
     exit_url: str | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> Response:
     """A portal page in the person's language, with the quick exit pointing at the program's neutral site.
 
-    Before sign-in, the link being opened (if it exists) says whose language to speak.
+    Before sign-in, the link being opened (even a used or expired one) says whose language to speak;
+    with no link and no session, the browser's Accept-Language does.
     """
     preview: queries.LinkPreview | None = getattr(request.state, "link_preview", None)
     if portal is not None:
         language, exit_url = portal.language, portal.program.quick_exit_url
-    elif preview is not None:
+    elif preview is not None and preview.language is not None:
         language, exit_url = preview.language, preview.exit_url
+    elif language not in LANGUAGES:
+        language = negotiate(request.headers.get("accept-language"))
     timezone = portal.program.timezone if portal is not None else "UTC"
     return render(
         request,
@@ -238,7 +241,7 @@ entry_pages = APIRouter(
 def enter_page(token: Token, request: Request, preview: PreviewDep) -> Response:
     """The page a sign-in link opens: one button. A GET (or a link-preview bot) does not use the link."""
     if not preview.usable:
-        return _page(request, "portal/link_expired.html", status_code=410)
+        return _page(request, "portal/neutral.html", status_code=410)
     return _page(request, "portal/enter.html", token=token)
 
 
@@ -253,7 +256,7 @@ def enter(token: Token, request: Request, session: SessionDep, preview: PreviewD
         replacing=request.cookies.get(PORTAL_COOKIE),
     )
     if entry.session_token is None:
-        return _page(request, "portal/link_expired.html", status_code=410)
+        return _page(request, "portal/neutral.html", status_code=410)
     response = redirect(request, "/portal")
     response.set_cookie(
         PORTAL_COOKIE,
@@ -285,15 +288,36 @@ def information(request: Request, session: SessionDep, portal: PortalDep) -> Res
 
 @portal_pages.get("/portal/consent")
 def choices(request: Request, session: SessionDep, portal: PortalDep) -> Response:
-    """Your choices: each consent scope, its state in plain words, and a button to say yes or to stop."""
+    """Your choices: each consent scope, its state in plain words, and a link to say yes or to stop."""
     rows = queries.own_consents(session, participant=portal.participant)
+    return _page(request, "portal/consent.html", portal=portal, rows=rows, explanation=SCOPE_EXPLANATIONS)
+
+
+@portal_pages.get("/portal/consent/{scope}")
+def confirm_consent(scope: ConsentScope, request: Request, session: SessionDep, portal: PortalDep) -> Response:
+    """The step before saying yes: what it means, in plain words, and how to take it back."""
+    if queries.own_consent(session, participant=portal.participant, scope=scope).state == "active":
+        return redirect(request, "/portal/consent", flash=_flash(portal, ALREADY_YES))
     sheet = sheet_for(portal.participant.preferred_language)
-    return _page(request, "portal/consent.html", portal=portal, rows=rows, sheet=sheet, explanation=SCOPE_EXPLANATIONS)
+    return _page(
+        request,
+        "portal/consent_confirm.html",
+        portal=portal,
+        scope=scope,
+        sheet=sheet,
+        explanation=SCOPE_EXPLANATIONS[scope],
+    )
 
 
 @portal_pages.post("/portal/consent/{scope}")
 def give(scope: ConsentScope, request: Request, session: SessionDep, portal: PortalDep, form: FormDep) -> Response:
-    """Say yes to one scope; recorded as given in the portal, with the information sheet shown."""
+    """Say yes to one scope, from its confirmation page only; recorded as given in the portal, with the sheet shown.
+
+    A post that did not come through that page (one tap on an old page, a double tap) records nothing
+    and asks first.
+    """
+    if form.get("confirmed") != "yes":
+        return redirect(request, f"/portal/consent/{scope.value}")
     data, errors = validate_form(PortalConsentGive, form)
     if data is None:
         raise RequestValidationError(list(errors.items()))
@@ -310,11 +334,18 @@ def confirm_withdrawal(scope: ConsentScope, request: Request, session: SessionDe
     row = queries.own_consent(session, participant=portal.participant, scope=scope)
     if row.state != "active":
         return redirect(request, "/portal/consent", flash=_flash(portal, NOTHING_TO_STOP))
-    return _withdraw_page(request, portal, scope, errors={}, values={})
+    return _withdraw_page(request, session, portal, scope, errors={}, values={})
 
 
 def _withdraw_page(
-    request: Request, portal: Portal, scope: ConsentScope, *, errors: dict, values: dict, status_code: int = 200
+    request: Request,
+    session: SessionDep,
+    portal: Portal,
+    scope: ConsentScope,
+    *,
+    errors: dict,
+    values: dict,
+    status_code: int = 200,
 ) -> Response:
     return _page(
         request,
@@ -322,6 +353,7 @@ def _withdraw_page(
         portal=portal,
         scope=scope,
         pauses=scope in PARTICIPATION_SCOPES,
+        effects=queries.own_withdrawal_effects(session, participant=portal.participant, scope=scope),
         errors=errors,
         values=values,
         status_code=status_code,
@@ -333,7 +365,7 @@ def withdraw(scope: ConsentScope, request: Request, session: SessionDep, portal:
     """Stop one scope. Stopping participation pauses the case and tells the facilitators (G2)."""
     data, errors = validate_form(PortalConsentWithdraw, form)
     if data is None:
-        return _withdraw_page(request, portal, scope, errors=errors, values=dict(form), status_code=422)
+        return _withdraw_page(request, session, portal, scope, errors=errors, values=dict(form), status_code=422)
     try:
         service.withdraw_portal_consent(
             session, actor=portal.actor, participant=portal.participant, scope=scope, data=data
@@ -345,11 +377,19 @@ def withdraw(scope: ConsentScope, request: Request, session: SessionDep, portal:
 
 @portal_pages.get("/portal/consent/{scope}/stopped")
 def stopped(scope: ConsentScope, request: Request, session: SessionDep, portal: PortalDep) -> Response:
-    """After stopping: what it means, in plain words (the process is paused when participation stops)."""
+    """After stopping: what stopped and what stays in force (a signed agreement's promises stay), in plain words."""
     row = queries.own_consent(session, participant=portal.participant, scope=scope)
     if row.state != "withdrawn":
         return redirect(request, "/portal/consent")
-    return _page(request, "portal/stopped.html", portal=portal, scope=scope, pauses=scope in PARTICIPATION_SCOPES)
+    effects = queries.own_withdrawal_effects(session, participant=portal.participant, scope=scope)
+    return _page(
+        request,
+        "portal/stopped.html",
+        portal=portal,
+        scope=scope,
+        pauses=scope in PARTICIPATION_SCOPES,
+        effects=effects,
+    )
 
 
 @portal_pages.post("/portal/sign-out")
@@ -362,9 +402,12 @@ def sign_out(request: Request, session: SessionDep, portal: PortalDep) -> Respon
 
 
 @portal_pages.get(SIGNED_OUT)
-def signed_out(request: Request, lang: Annotated[str, Query(max_length=8)] = DEFAULT_LANGUAGE) -> Response:
-    """The page for no (or no longer) a portal session: ask the facilitator for a new link."""
-    return _page(request, "portal/signed_out.html", language=lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+def signed_out(request: Request, lang: Annotated[str | None, Query(max_length=8)] = None) -> Response:
+    """The page for no (or no longer) a portal session: neutral, since whoever holds the phone may not be the person.
+
+    Signing out passes the person's language; Back after the quick exit has only the browser's to go by.
+    """
+    return _page(request, "portal/neutral.html", language=lang)
 
 
 def _leave(request: Request, session: SessionDep, portal: Portal | None, response: Response) -> Response:

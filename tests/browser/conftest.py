@@ -8,8 +8,10 @@ Chromium comes from the system (/usr/bin/chromium, or the path in MEND_CHROMIUM)
 Each test opens its pages through `browse(server)`, which returns a `Watch`: it records console
 errors, uncaught page errors, CSP violations, server errors (5xx responses or a traceback in the
 server's output), requests to any host other than 127.0.0.1 and every page the browser lands
-on; `watch.scan()` runs axe-core (WCAG 2.0/2.1 A and AA, WCAG 2.2 AA) on the current page. When
-a test ends, every page it landed on must have been scanned and nothing above recorded.
+on; `watch.scan()` runs axe-core (WCAG 2.0/2.1 A and AA, WCAG 2.2 AA) on the current page, and
+with `watch.every_rule` set (the survivor portal's pages) axe's best-practice rules too, `region`
+among them; a violation of any impact fails. When a test ends, every page it landed on must have
+been scanned and nothing above recorded.
 """
 
 import os
@@ -45,6 +47,8 @@ AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 # (script-src 'self') stays in force while axe runs. The app never sees the request.
 AXE_PATH = "/__browser-tests__/axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Best practice beyond WCAG: `region` (all content inside landmarks), one main, one h1, heading order...
+AXE_EVERY_RULE_TAGS = [*AXE_TAGS, "best-practice"]
 ACTION_TIMEOUT_MS = 5_000
 NAVIGATION_TIMEOUT_MS = 10_000
 
@@ -186,6 +190,7 @@ class Watch:
     visited: list[str] = field(default_factory=list)
     scanned: set[int] = field(default_factory=set)
     error_pages: set[str] = field(default_factory=set)
+    every_rule: bool = False
     _new_document: bool = False
 
     def goto(self, path_or_url: str) -> "Response | None":
@@ -208,14 +213,15 @@ class Watch:
         request = response.request
         if response.status >= 500:
             self.server_errors.append(f"{response.status} {request.method} {response.url}")
-        elif response.status >= 400 and request.is_navigation_request():
+        elif response.status >= 400 and (request.is_navigation_request() or "hx-request" in request.headers):
+            # A refused form sent in the background (htmx, or the portal's in-place forms) is a page too.
             self.error_pages.add(response.url)
 
     def console(self, message: "ConsoleMessage") -> None:
         if message.type != "error":
             return
         url = message.location.get("url")
-        # Chromium logs every 4xx document as a console error; an error page the app rendered on
+        # Chromium logs every 4xx document (and fetch) as a console error; an error page the app rendered on
         # purpose (a refused form, an expired link) is not a fault of the page. The tests assert
         # those statuses themselves.
         if url in self.error_pages and message.text.startswith("Failed to load resource: the server responded"):
@@ -223,7 +229,7 @@ class Watch:
         self.console_errors.append(f"{message.text} ({url})")
 
     def scan(self) -> None:
-        """Run axe-core on the page as it is now; fail listing every violation."""
+        """Run axe-core on the page as it is now; fail listing every violation, whatever its impact."""
         self.page.wait_for_load_state("load")
         self.page.wait_for_function(  # and htmx has finished swapping
             "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
@@ -240,7 +246,7 @@ class Watch:
                     nodes: v.nodes.map((n) => ({target: n.target.join(' '), summary: n.failureSummary})),
                 }));
             }""",
-            AXE_TAGS,
+            AXE_EVERY_RULE_TAGS if self.every_rule else AXE_TAGS,
         )
         if violations:
             report = [f"axe-core found {len(violations)} violation(s) on {self.page.url}:"]

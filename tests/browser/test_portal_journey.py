@@ -1,8 +1,11 @@
 """The survivor portal, in a real browser: a facilitator issues a sign-in link; the survivor opens it on a
-phone, reads the information sheet in Spanish, says yes to taking part in the meeting, then stops
-(confirming) and is told the process is paused. The quick exit is the first keyboard stop on every
-portal page, leaves for the program's neutral site without adding a history entry, and ends the
-session; Escape does the same. Every page visited gets an axe-core scan with no violations.
+phone, reads the information sheet in Spanish, says yes to taking part in the meeting (after a page
+that says what it means and how to take it back), then stops (confirming) and is told what stops and
+what stays. Moving around the portal adds no history entries. The quick exit is the first keyboard
+stop on every portal page, leaves for the program's neutral site without adding a history entry, and
+ends the session; Escape does the same; afterwards the portal's address shows only a neutral page in
+her language. Every page visited gets an axe-core scan with no violation of any impact, best-practice
+rules such as `region` included.
 
 The program's neutral site is a page on the test server's own origin (answered by the browser
 context, like axe-core), since no request may leave 127.0.0.1.
@@ -120,10 +123,15 @@ def _serve_neutral_site(route: "Route") -> None:
 
 
 def phone(browse: Browse, portal_program: PortalProgram) -> Watch:
-    """A phone-sized browser, where the program's neutral site answers."""
-    watch = browse(portal_program.server, viewport=PHONE)
+    """A phone-sized browser set to Spanish, where the program's neutral site answers; axe runs every rule."""
+    watch = browse(portal_program.server, viewport=PHONE, locale="es-ES")
     watch.page.context.route(portal_program.neutral_url, _serve_neutral_site)
+    watch.every_rule = True
     return watch
+
+
+def history_length(watch: Watch) -> int:
+    return int(watch.page.evaluate("() => history.length"))
 
 
 def h1(watch: Watch) -> "Locator":
@@ -161,8 +169,10 @@ def open_link(watch: Watch, url: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(h1(watch)).to_have_text("Su página privada")
     watch.scan()
+    entries = history_length(watch)
     page.get_by_role("button", name="Abrir mi página").click()
     expect(page).to_have_url(f"{watch.server.base_url}/portal")
+    assert history_length(watch) == entries, "opening the page left the link in the history"
     expect(h1(watch)).to_have_text("Hola, Rosa.")
     watch.scan()
 
@@ -203,7 +213,8 @@ def test_a_survivor_opens_her_link_on_a_phone_consents_to_the_meeting_then_stops
     watch.scan()
     assert_quick_exit_stays_on_screen(watch)
 
-    # She says yes to taking part in the meeting.
+    # She says yes to taking part in the meeting: a page first says what it means and how to take it back.
+    entries = history_length(watch)
     page.get_by_role("link", name="Sus decisiones").last.click()
     expect(h1(watch)).to_have_text("Sus decisiones")
     watch.scan()
@@ -211,22 +222,32 @@ def test_a_survivor_opens_her_link_on_a_phone_consents_to_the_meeting_then_stops
     meeting = page.locator("#choice-conference")
     expect(meeting.get_by_role("heading")).to_have_text("Participar en la reunión")
     expect(meeting).to_contain_text("No ha dicho que sí.")
-    meeting.get_by_role("button", name="Sí, estoy de acuerdo (Participar en la reunión)").click()
+    meeting.get_by_role("link", name="Quiero decir que sí (Participar en la reunión)").click()
+    expect(h1(watch)).to_have_text("¿Quiere decir que sí?")
+    expect(page.locator("main")).to_contain_text("Va a decir que sí a: Participar en la reunión.")
+    expect(page.locator("main")).to_contain_text("Vaya a Sus decisiones y pulse Quiero parar.")
+    watch.scan()
+    assert_quick_exit_stays_on_screen(watch)
+    page.get_by_role("button", name="Sí, estoy de acuerdo").click()
     expect(page.locator("main > p.notice-success[role=status]")).to_have_text("Dijo que sí.")
     expect(meeting).to_contain_text("Dijo que sí el")
     watch.scan()
+    assert history_length(watch) == entries, "moving around the portal added history entries"
 
     # Then she stops: a confirmation first, which reassures her, then the paused message.
     meeting.get_by_role("link", name="Quiero parar (Participar en la reunión)").click()
     expect(h1(watch)).to_have_text("¿Quiere parar?")
     expect(page.locator("main")).to_contain_text("Parar no tiene ninguna sanción.")
     expect(page.locator("main")).to_contain_text("Se lo diremos a su facilitador.")
+    expect(page.get_by_role("region", name="Lo que se para")).to_contain_text("El proceso está en pausa.")
+    expect(page.get_by_role("region", name="Lo que sigue igual")).to_contain_text("No se borra nada.")
     watch.scan()
     assert_quick_exit_stays_on_screen(watch)
     page.get_by_role("button", name="Sí, parar").click()
     expect(page).to_have_url(f"{base}/portal/consent/conference/stopped")
     expect(h1(watch)).to_have_text("Usted dijo que quiere parar")
     expect(page.locator("main")).to_contain_text("El proceso está en pausa.")
+    expect(page.locator("main")).not_to_contain_text("acuerdo que se firmó")  # nothing was signed
     watch.scan()
     page.get_by_role("link", name="Ir a su página").click()
     expect(status).to_contain_text("Usted dijo que quiere parar. El proceso está en pausa.")
@@ -240,10 +261,16 @@ def test_a_survivor_opens_her_link_on_a_phone_consents_to_the_meeting_then_stops
     expect(desk.page.get_by_role("table")).to_contain_text("Opened; portal session open")
     desk.scan()
 
-    # The used link no longer works, and says so plainly.
+    # The used link shows only a neutral page, in her language: no program, no facilitator, no way in.
     response = watch.goto(url)
     assert response is not None and response.status == 410
-    expect(h1(watch)).to_have_text("Este enlace ya no funciona")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(h1(watch)).to_have_text("Esta página no está disponible")
+    expect(page.locator("body")).not_to_contain_text("facilitador")
+    expect(page.locator("body")).not_to_contain_text("Harbour")
+    assert page.locator("#quick-exit").count() == 0
+    icon = watch.page.request.get(f"{base}/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
     watch.scan()
     watch.assert_clean()
     desk.assert_clean()
@@ -278,11 +305,16 @@ def test_the_quick_exit_is_the_first_tab_stop_and_leaves_without_a_way_back(
     assert page.evaluate("() => history.length") == history, "the quick exit added a history entry"
     portal_program.wait_until_the_latest_portal_session_ended()
 
-    # Back does not return to the page she left: the entry before it is home, and it is closed now.
+    # Back finds no portal page: moving around the portal replaced its one history entry each time.
     page.go_back()
+    assert "/portal" not in page.url, page.url
+    # Her portal's address, typed again, shows only the neutral page, in the phone's language.
+    watch.goto("/portal/consent")
     expect(page).to_have_url(f"{portal_program.server.base_url}/portal/signed-out")
-    expect(h1(watch)).to_have_text("Your page is closed")
-    expect(page.locator("main")).not_to_contain_text("Rosa")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(h1(watch)).to_have_text("Esta página no está disponible")
+    for giveaway in ("Rosa", "facilitador", "Su página", "Salida rápida"):
+        expect(page.locator("body")).not_to_contain_text(giveaway)
     watch.scan()
     assert not [c for c in page.context.cookies() if c["name"] == "mend_portal"]
     watch.assert_clean()
@@ -306,5 +338,6 @@ def test_escape_anywhere_leaves_by_the_quick_exit(portal_program: PortalProgram,
     portal_program.wait_until_the_latest_portal_session_ended()
     watch.goto("/portal")
     expect(page).to_have_url(f"{portal_program.server.base_url}/portal/signed-out")
+    expect(h1(watch)).to_have_text("Esta página no está disponible")
     watch.scan()
     watch.assert_clean()

@@ -81,3 +81,8 @@ def as_survivor(portal_client_for: PortalClientFactory, survivor: Participant) -
 
 def form(client: TestClient, **fields: str) -> dict[str, str]:
     return fields | {"csrf_token": client.csrf_token}  # type: ignore[attr-defined]
+
+
+def say_yes(client: TestClient, scope: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Press "Yes, I agree" on the scope's confirmation page (the only form that records a yes)."""
+    return client.post(f"/portal/consent/{scope}", data=form(client, confirmed="yes", **fields), follow_redirects=False)

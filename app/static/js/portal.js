@@ -4,7 +4,12 @@
    session and redirects to the program's neutral site). With JavaScript it does better: it
    blanks the page, tells the server to end the session with a beacon that survives the page
    leaving, and replaces the current history entry, so Back does not return here. The Escape
-   key does the same from anywhere on the page. */
+   key does the same from anywhere on the page.
+
+   Moving around the portal adds no history entries: links and forms replace the current entry, so
+   the portal holds one entry at most (which the quick exit replaces in turn) and Back, or the
+   browser's history list, has no trail of portal pages to show. Without JavaScript every link
+   and form still works, as ordinary navigation. */
 (function () {
   'use strict';
 
@@ -49,6 +54,56 @@
     window.location.replace(target);
   }
 
+  function plainClick(evt) {
+    return evt.button === 0 && !evt.metaKey && !evt.ctrlKey && !evt.shiftKey && !evt.altKey;
+  }
+
+  // A link within the portal replaces this page's history entry; in-page links (the skip link) stay as they are.
+  function followInPlace(evt) {
+    var anchor = evt.target.closest ? evt.target.closest('a[href]') : null;
+    if (!anchor || anchor === link || evt.defaultPrevented || !plainClick(evt) || anchor.target) {
+      return;
+    }
+    var url = new URL(anchor.href, window.location.href);
+    if (url.origin !== window.location.origin || (url.hash && url.pathname === window.location.pathname)) {
+      return;
+    }
+    evt.preventDefault();
+    window.location.replace(url.href);
+  }
+
+  // A form is sent in the background as an htmx request would be: after a successful post the
+  // server answers with HX-Redirect, and the page replaces itself with that address. A refused
+  // post answers with the page's content, which takes the place of the main content here.
+  function submitInPlace(evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || (form.getAttribute('method') || '').toLowerCase() !== 'post' || !window.fetch) {
+      return;
+    }
+    evt.preventDefault();
+    fetch(form.action, {
+      method: 'POST',
+      body: new URLSearchParams(new FormData(form)),
+      credentials: 'same-origin',
+      headers: {'HX-Request': 'true'}
+    }).then(function (response) {
+      var next = response.headers.get('HX-Redirect');
+      if (next) {
+        window.location.replace(next);
+        return null;
+      }
+      return response.text().then(function (html) {
+        var main = document.getElementById('main');
+        main.innerHTML = html;
+        main.focus();
+      });
+    }).catch(function () {
+      form.submit();
+    });
+  }
+
+  document.addEventListener('click', followInPlace);
+  document.addEventListener('submit', submitInPlace);
   link.addEventListener('click', leave);
   document.addEventListener('keydown', function (evt) {
     if (evt.key === 'Escape' || evt.key === 'Esc') {
