@@ -48,7 +48,7 @@ def transition_conditions(current: VersionStatus, target: VersionStatus) -> list
     return [
         Condition(
             "transition_not_allowed",
-            f"A version that is {current.replace('_', ' ')} cannot become {target.replace('_', ' ')}.",
+            N_("This step does not fit where the agreement stands now. Reload the page to see what to do next."),
         )
     ]
 

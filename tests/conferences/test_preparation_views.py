@@ -251,7 +251,7 @@ def test_an_admin_reads_any_screening_in_the_program(
 
 def _blocker(page: str, link: str, code: str) -> bool:
     """Whether the case page's journey panel lists this blocker, linking to where it is fixed."""
-    return re.search(rf'<a href="{re.escape(link)}">[^<]+</a> <code>{code}</code>', page) is not None
+    return re.search(rf'<li data-code="{code}"><a href="{re.escape(link)}">[^<]+</a></li>', page) is not None
 
 
 def test_the_case_page_blockers_link_to_the_screening_and_disappear_once_screened(
