@@ -82,10 +82,18 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
             ConsentFact(row.participant_id, ConsentScope(row.scope), row.given_at, row.withdrawn_at)
         )
     for row in session.exec(select(SafetyConcern).where(col(SafetyConcern.case_id).in_(ids))).all():
-        by_case[row.case_id]["sc"].append(ConcernFact(row.id, row.urgent, row.reviewed_at is not None))  # type: ignore[arg-type]
+        by_case[row.case_id]["sc"].append(
+            ConcernFact(row.id, row.urgent, row.reviewed_at is not None, row.raised_at, row.reviewed_at)  # type: ignore[arg-type]
+        )
     for row in session.exec(select(CaseSession).where(col(CaseSession.case_id).in_(ids))).all():
         by_case[row.case_id]["ss"].append(SessionFact(SessionKind(row.kind), SessionStatus(row.status), row.starts_at))
-    with_plan = set(session.exec(select(SafetyPlan.case_id).where(col(SafetyPlan.case_id).in_(ids)).distinct()).all())
+    plan_since = dict(
+        session.exec(
+            select(SafetyPlan.case_id, func.min(SafetyPlan.created_at))
+            .where(col(SafetyPlan.case_id).in_(ids))
+            .group_by(col(SafetyPlan.case_id))
+        ).all()
+    )
     agreements = _agreement_facts(session, case_ids=ids)  # type: ignore[arg-type]
     commitments: dict[int, list[CommitmentFact]] = {i: [] for i in ids}  # type: ignore[misc]
     for row in session.exec(
@@ -111,7 +119,8 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
             screenings=tuple(by_case[case.id]["s"]),  # type: ignore[index]
             acknowledgements=tuple(by_case[case.id]["a"]),  # type: ignore[index]
             assessments=tuple(by_case[case.id]["sa"]),  # type: ignore[index]
-            has_safety_plan=case.id in with_plan,
+            has_safety_plan=case.id in plan_since,
+            safety_plan_since=plan_since.get(case.id),
             consents=tuple(by_case[case.id]["c"]),  # type: ignore[index]
             concerns=tuple(by_case[case.id]["sc"]),  # type: ignore[index]
             sessions=tuple(by_case[case.id]["ss"]),  # type: ignore[index]
