@@ -181,3 +181,41 @@ def test_an_unknown_flag_in_the_api_is_a_problem(as_facilitator: TestClient) -> 
     response = as_facilitator.get("/api/v1/cases", params={"flag": "on_fire"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def _statements(db: Session, run) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_filtering_by_a_flag_takes_the_same_number_of_queries_however_many_cases_match(
+    db: Session, facilitator: User, cases
+) -> None:
+    from app.auth.service import actor_for
+    from app.conferences.queries import list_cases
+
+    actor = actor_for(facilitator)
+    few = _statements(db, lambda: list_cases(db, actor=actor, flag=CaseFlag.paused))
+    assert 0 < few <= 20
+    for _ in range(4):
+        more = make_case(db, facilitator)
+        db.add(
+            SafetyConcern(
+                program_id=more.program_id, case_id=more.id, description="x", urgent=True, raised_by_id=facilitator.id
+            )
+        )
+    db.flush()
+    assert list_cases(db, actor=actor, flag=CaseFlag.paused).total == 6
+    assert _statements(db, lambda: list_cases(db, actor=actor, flag=CaseFlag.paused)) == few
