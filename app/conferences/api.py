@@ -6,6 +6,7 @@ from app.auth.dependencies import ActorDep
 from app.auth.models import UserRole
 from app.conferences import queries, service
 from app.conferences.dependencies import CaseParticipant, DetailCase, VisibleCase
+from app.conferences.flags import CaseFlag
 from app.conferences.models import HarmType
 from app.conferences.queries import CaseRow
 from app.conferences.rules import Journey
@@ -17,6 +18,7 @@ from app.conferences.schemas import (
     CaseUpdate,
     ConditionPublic,
     FacilitatorPublic,
+    FlagPublic,
     JourneyPublic,
     JourneyStepPublic,
     ParticipantCreate,
@@ -60,6 +62,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
         legal_hold=case.legal_hold_at is not None,
         legal_hold_since=case.legal_hold_at,
         anonymised_at=case.anonymised_at,
+        flags=[FlagPublic(code=f.code, label=f.label, message=f.message) for f in row.flags],
     )
 
 
@@ -80,6 +83,7 @@ def list_cases(
     q: PlainText | None = Query(default=None, max_length=100, description="Reference or participant name contains"),
     harm_type: HarmType | None = None,
     facilitator_id: RecordId | None = None,
+    flag: CaseFlag | None = Query(default=None, description="Only cases showing this flag to you"),
     page: int = Query(default=1, ge=1, le=100_000),
     page_size: int = Query(default=25, ge=1, le=100),
 ) -> CasePage:
@@ -90,6 +94,7 @@ def list_cases(
         search=q,
         harm_type=harm_type,
         facilitator_id=facilitator_id,
+        flag=flag,
         page=page,
         page_size=page_size,
     )
@@ -106,14 +111,14 @@ def list_cases(
 def open_case(data: CaseCreate, session: SessionDep, actor: ActorDep) -> CaseDetail:
     """Open a case (facilitators and admins). A facilitator who opens it is assigned to it."""
     case = service.open_case(session, actor=actor, data=data)
-    return case_detail(queries.case_row(session, case=case))
+    return case_detail(queries.case_row(session, case=case, confidential=True))
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail | CaseSummary)
 def read_case(case: VisibleCase, session: SessionDep, actor: ActorDep) -> CaseDetail | CaseSummary:
     """One case: its full record, or for program staff its summary only."""
     service.record_case_read(session, actor=actor, case=case)
-    row = queries.case_row(session, case=case)
+    row = queries.case_row(session, case=case, confidential=queries.sees_confidential(actor))
     return case_summary(row) if actor.role == UserRole.staff else case_detail(row)
 
 
@@ -121,7 +126,7 @@ def read_case(case: VisibleCase, session: SessionDep, actor: ActorDep) -> CaseDe
 def update_case(data: CaseUpdate, case: DetailCase, session: SessionDep, actor: ActorDep) -> CaseDetail:
     """Change a case's details or assigned facilitators."""
     service.update_case(session, actor=actor, case=case, data=data)
-    return case_detail(queries.case_row(session, case=case))
+    return case_detail(queries.case_row(session, case=case, confidential=True))
 
 
 @router.get("/cases/{case_id}/journey", response_model=JourneyPublic)

@@ -1,14 +1,16 @@
 """Reads shaped for the case pages, the API and reports; always scoped to the actor's program."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from math import ceil
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
 from app.agreements.models import Agreement, AgreementVersion, Commitment, CommitmentKind
 from app.auth.models import User, UserRole
+from app.conferences.flags import CaseFlag, Flag, derive_flags
 from app.conferences.models import (
     Acknowledgement,
     Case,
@@ -80,10 +82,18 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
             ConsentFact(row.participant_id, ConsentScope(row.scope), row.given_at, row.withdrawn_at)
         )
     for row in session.exec(select(SafetyConcern).where(col(SafetyConcern.case_id).in_(ids))).all():
-        by_case[row.case_id]["sc"].append(ConcernFact(row.id, row.urgent, row.reviewed_at is not None))  # type: ignore[arg-type]
+        by_case[row.case_id]["sc"].append(
+            ConcernFact(row.id, row.urgent, row.reviewed_at is not None, row.raised_at, row.reviewed_at)  # type: ignore[arg-type]
+        )
     for row in session.exec(select(CaseSession).where(col(CaseSession.case_id).in_(ids))).all():
         by_case[row.case_id]["ss"].append(SessionFact(SessionKind(row.kind), SessionStatus(row.status), row.starts_at))
-    with_plan = set(session.exec(select(SafetyPlan.case_id).where(col(SafetyPlan.case_id).in_(ids)).distinct()).all())
+    plan_since = dict(
+        session.exec(
+            select(SafetyPlan.case_id, func.min(SafetyPlan.created_at))
+            .where(col(SafetyPlan.case_id).in_(ids))
+            .group_by(col(SafetyPlan.case_id))
+        ).all()
+    )
     agreements = _agreement_facts(session, case_ids=ids)  # type: ignore[arg-type]
     commitments: dict[int, list[CommitmentFact]] = {i: [] for i in ids}  # type: ignore[misc]
     for row in session.exec(
@@ -109,7 +119,8 @@ def facts_for_cases(session: Session, *, cases: list[Case]) -> dict[int, CaseFac
             screenings=tuple(by_case[case.id]["s"]),  # type: ignore[index]
             acknowledgements=tuple(by_case[case.id]["a"]),  # type: ignore[index]
             assessments=tuple(by_case[case.id]["sa"]),  # type: ignore[index]
-            has_safety_plan=case.id in with_plan,
+            has_safety_plan=case.id in plan_since,
+            safety_plan_since=plan_since.get(case.id),
             consents=tuple(by_case[case.id]["c"]),  # type: ignore[index]
             concerns=tuple(by_case[case.id]["sc"]),  # type: ignore[index]
             sessions=tuple(by_case[case.id]["ss"]),  # type: ignore[index]
@@ -175,6 +186,7 @@ class CaseRow:
     journey: Journey
     facilitators: list[User]
     participants: list[Participant]
+    flags: tuple[Flag, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,41 @@ class CaseListPage:
     page_size: int
 
 
+def sees_confidential(actor: Actor) -> bool:
+    """Whether flags may name confidential matters: not for program staff (case summary only)."""
+    return actor.role != UserRole.staff
+
+
+def _flag_prefilter(flag: CaseFlag) -> ColumnElement[bool]:
+    """A necessary condition for `flag`, in SQL: it narrows the cases `derive_flags` then decides on."""
+    withdrawn = exists().where(Consent.case_id == Case.id, col(Consent.withdrawn_at).is_not(None))
+    open_urgent = exists().where(
+        SafetyConcern.case_id == Case.id, col(SafetyConcern.urgent).is_(True), col(SafetyConcern.reviewed_at).is_(None)
+    )
+    critical = exists().where(SafetyAssessment.case_id == Case.id, SafetyAssessment.level == RiskLevel.critical)
+    if flag == CaseFlag.changes_requested:
+        return exists().where(
+            Agreement.case_id == Case.id,
+            AgreementVersion.agreement_id == Agreement.id,
+            AgreementVersion.status == "changes_requested",
+        )
+    if flag == CaseFlag.consent_withdrawn:
+        return withdrawn
+    if flag == CaseFlag.safety_concern:
+        return open_urgent
+    if flag == CaseFlag.paused:
+        return or_(withdrawn, open_urgent, critical)
+    # Overdue is judged on the program's local date, never more than a day past the UTC one.
+    return exists().where(
+        Commitment.case_id == Case.id,
+        col(Commitment.superseded_at).is_(None),
+        col(Commitment.waived_at).is_(None),
+        col(Commitment.completed_on).is_(None),
+        Commitment.kind != CommitmentKind.no_contact,
+        col(Commitment.due_on) <= (utcnow() + timedelta(days=1)).date(),
+    )
+
+
 def list_cases(
     session: Session,
     *,
@@ -193,10 +240,15 @@ def list_cases(
     search: str | None = None,
     harm_type: HarmType | None = None,
     facilitator_id: int | None = None,
+    flag: CaseFlag | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> CaseListPage:
-    """One page of the cases the actor may see, newest first, in a fixed number of queries."""
+    """One page of the cases the actor may see, newest first, in a fixed number of queries.
+
+    A flag filter narrows the cases in SQL, then keeps those `derive_flags` gives that flag to the
+    actor (staff never match a flag they may not see)."""
+    confidential = sees_confidential(actor)
     query = visible_cases(actor)
     if search:
         term = f"%{search.strip().lower()}%"
@@ -212,27 +264,46 @@ def list_cases(
         query = query.where(
             exists().where(CaseFacilitator.case_id == Case.id, CaseFacilitator.user_id == facilitator_id)
         )
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    pages = max(1, ceil(total / page_size))
-    page = min(max(1, page), pages)
-    cases = session.exec(
-        query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).offset((page - 1) * page_size).limit(page_size)
-    ).all()
+    ordered = (col(Case.created_at).desc(), col(Case.id).desc())
+    if flag is not None:
+        candidates = list(session.exec(query.where(_flag_prefilter(flag)).order_by(*ordered)).all())
+        facts = facts_for_cases(session, cases=candidates)
+        flags = {c.id: derive_flags(facts[c.id], confidential=confidential) for c in candidates}  # type: ignore[index]
+        matched = [c for c in candidates if any(f.code == flag for f in flags[c.id])]
+        total = len(matched)
+        pages = max(1, ceil(total / page_size))
+        page = min(max(1, page), pages)
+        cases = matched[(page - 1) * page_size : page * page_size]
+    else:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        pages = max(1, ceil(total / page_size))
+        page = min(max(1, page), pages)
+        cases = list(session.exec(query.order_by(*ordered).offset((page - 1) * page_size).limit(page_size)).all())
+        facts = facts_for_cases(session, cases=cases)
     ids = [c.id for c in cases]
     participants = participants_of(session, case_ids=ids)  # type: ignore[arg-type]
     facilitators = facilitators_of(session, case_ids=ids)  # type: ignore[arg-type]
-    facts = facts_for_cases(session, cases=list(cases))
     rows = [
-        CaseRow(c, derive_journey(facts[c.id]), facilitators[c.id], participants[c.id])  # type: ignore[index]
+        CaseRow(
+            c,
+            derive_journey(facts[c.id]),  # type: ignore[index]
+            facilitators[c.id],  # type: ignore[index]
+            participants[c.id],  # type: ignore[index]
+            derive_flags(facts[c.id], confidential=confidential),  # type: ignore[index]
+        )
         for c in cases
     ]
     return CaseListPage(rows, total, page, pages, page_size)
 
 
-def case_row(session: Session, *, case: Case) -> CaseRow:
+def case_row(session: Session, *, case: Case, confidential: bool = False) -> CaseRow:
+    """The case with its journey; its flags as `confidential` readers (not staff) or as staff see them."""
     participants = participants_of(session, case_ids=[case.id])[case.id]  # type: ignore[list-item,index]
     facilitators = facilitators_of(session, case_ids=[case.id])[case.id]  # type: ignore[list-item,index]
-    return CaseRow(case, derive_journey(case_facts(session, case=case)), facilitators, participants)
+    facts = case_facts(session, case=case)
+    return CaseRow(
+        case, derive_journey(facts), facilitators, participants, derive_flags(facts, confidential=confidential)
+    )
 
 
 def program_facilitators(session: Session, *, program_id: int) -> list[User]:

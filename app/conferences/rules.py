@@ -5,7 +5,7 @@ tests ask `derive_journey`; later capabilities extend `CaseFacts` and the condit
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -92,6 +92,8 @@ class ConcernFact:
     id: int
     urgent: bool
     reviewed: bool
+    raised_at: datetime | None = None
+    reviewed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class CaseFacts:
     acknowledgements: tuple[AcknowledgementFact, ...] = ()
     assessments: tuple[AssessmentFact, ...] = ()
     has_safety_plan: bool = False
+    safety_plan_since: datetime | None = None  # when the first safety plan was made
     consents: tuple[ConsentFact, ...] = ()
     concerns: tuple[ConcernFact, ...] = ()
     sessions: tuple[SessionFact, ...] = ()
@@ -149,6 +152,37 @@ class CaseFacts:
     def latest_assessment(self, participant_id: int) -> AssessmentFact | None:
         own = [a for a in self.assessments if a.participant_id == participant_id]
         return max(own, key=lambda a: a.assessed_at) if own else None
+
+
+def facts_as_of(facts: CaseFacts, at: datetime) -> CaseFacts:
+    """The case's facts as they stood at `at`, for judging a session recorded after it took place:
+    records made later are left out, and a later withdrawal or review had not happened yet."""
+
+    def before(moment: datetime | None) -> bool:
+        return moment is not None and moment <= at
+
+    return replace(
+        facts,
+        now=at,
+        screenings=tuple(s for s in facts.screenings if before(s.completed_at)),
+        acknowledgements=tuple(a for a in facts.acknowledgements if before(a.acknowledged_at)),
+        assessments=tuple(a for a in facts.assessments if before(a.assessed_at)),
+        has_safety_plan=before(facts.safety_plan_since),
+        consents=tuple(
+            replace(c, withdrawn_at=c.withdrawn_at if before(c.withdrawn_at) else None)
+            for c in facts.consents
+            if before(c.given_at)
+        ),
+        concerns=tuple(
+            replace(c, reviewed=before(c.reviewed_at))
+            for c in facts.concerns
+            if c.raised_at is None or before(c.raised_at)
+        ),
+        sessions=tuple(s for s in facts.sessions if before(s.starts_at)),
+        agreement=None,
+        commitments=(),
+        closure_reason=None,
+    )
 
 
 @dataclass(frozen=True)

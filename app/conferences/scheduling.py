@@ -27,7 +27,7 @@ from app.conferences.models import (
     SessionStatus,
 )
 from app.conferences.queries import case_facts
-from app.conferences.rules import conference_conditions, pause_reasons, preparation_conditions
+from app.conferences.rules import conference_conditions, facts_as_of, pause_reasons, preparation_conditions
 from app.conferences.scheduling_rules import Booking, LocalTimeError, conflicts, local_to_utc, staggered_times
 from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
@@ -59,7 +59,7 @@ class SessionPlan:
     fold: int | None = None  # which of a repeated autumn hour: 0 the first, 1 the second
 
 
-def _times(plan: SessionPlan, program: Program) -> tuple[datetime, datetime]:
+def _times(plan: SessionPlan, program: Program, *, past: bool = False) -> tuple[datetime, datetime]:
     times = []
     for name, clock in (("start", plan.start), ("end", plan.end)):
         try:
@@ -72,7 +72,10 @@ def _times(plan: SessionPlan, program: Program) -> tuple[datetime, datetime]:
     if ends_at - starts_at > MAX_SESSION:
         message = "A session can last at most 8 hours."
         raise InvalidInput(message, field_errors={"end": message})
-    if starts_at <= utcnow():
+    if past and ends_at > utcnow():
+        message = N_("A session recorded as held must be over: choose a date and times in the past.")
+        raise InvalidInput(message, field_errors={"date": message})
+    if not past and starts_at <= utcnow():
         message = "Choose a start time in the future."
         raise InvalidInput(message, field_errors={"start": message})
     return starts_at, ends_at
@@ -409,6 +412,81 @@ def mark_session_held(session: Session, *, actor: Actor, case_session: CaseSessi
         case_id=case_session.case_id,
     )
     invitations.session_changed(session, case_session=case_session, change="held")
+    return case_session
+
+
+PAST_GATE_REFUSED = {
+    SessionKind.conference: N_(
+        "On this date the conditions for the conference were not all met, so it cannot be recorded as held then."
+    ),
+    SessionKind.preparation: N_(
+        "On this date the conditions for this meeting were not all met, so it cannot be recorded as held then."
+    ),
+    SessionKind.follow_up: N_(
+        "On this date the conditions for this meeting were not all met, so it cannot be recorded as held then."
+    ),
+}
+
+
+def record_past_session(
+    session: Session, *, actor: Actor, case: Case, plan: SessionPlan, outcome_note: str
+) -> CaseSession:
+    """Record a session that already took place as held, with who attended and how it went.
+
+    Its gate (G1 for the conference) is judged on the case's records as they stood when it
+    started: consent or a screening recorded afterwards does not count. Nobody is invited or told:
+    the meeting is over."""
+    require_case_writer(actor)
+    require_open_case(session, case=case)
+    program = session.get(Program, case.program_id)
+    assert program is not None
+    people = _attendees(session, case=case, ids=plan.attendee_ids)
+    facilitator_ids = _facilitators(session, actor=actor, case=case, ids=plan.facilitator_ids)
+    starts_at, ends_at = _times(plan, program, past=True)
+    note = outcome_note.strip()
+    if not note:
+        message = N_("Write a short note on how it went.")
+        raise InvalidInput(message, field_errors={"outcome_note": message})
+    facts = facts_as_of(case_facts(session, case=case), starts_at)
+    ids = {p.id for p in people}
+    if plan.kind == SessionKind.conference:
+        problems = conference_conditions(facts, ids)  # type: ignore[arg-type]
+    else:
+        problems = preparation_conditions(facts, ids)  # type: ignore[arg-type]
+    roles = {p.role for p in people}
+    if plan.kind == SessionKind.preparation and {ParticipantRole.survivor, ParticipantRole.responsible_party} <= roles:
+        problems.append(Condition("preparation_one_party", N_("A preparation meeting is with one party only.")))
+    if problems:
+        message = PAST_GATE_REFUSED[plan.kind]
+        raise Conflict(message, conditions=problems, field_errors={"date": message})
+    case_session = CaseSession(
+        program_id=case.program_id,
+        case_id=case.id,
+        kind=plan.kind,
+        mode=plan.mode,  # type: ignore[arg-type]
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=plan.location.strip(),
+        room=plan.room,
+        video_link=plan.video_link,
+        status=SessionStatus.held,
+        outcome_note=note,
+        uid=f"{uuid.uuid4()}@mend",
+        created_by_id=actor.user_id,  # type: ignore[arg-type]
+    )
+    session.add(case_session)
+    session.flush()
+    times = {p.id: (starts_at, ends_at, None) for p in people}
+    _write_people(session, case_session=case_session, times=times, facilitator_ids=facilitator_ids)
+    record_event(
+        session,
+        actor=actor,
+        action="session.recorded_held",
+        entity_type="session",
+        entity_id=case_session.id,
+        case_id=case.id,
+        detail={"kind": str(plan.kind), "mode": str(plan.mode), "attendee_ids": sorted(plan.attendee_ids)},
+    )
     return case_session
 
 

@@ -133,8 +133,16 @@ def schedule_session(data: SessionCreate, case: DetailCase, session: SessionDep,
 
     Refused with 409 and every unmet `conditions` code when a gate (G1 for the conference), the safety
     plan or a double booking stands in the way; 422 when the time does not exist or happens twice.
+
+    With `already_held`, records a session that already took place as held (times in the past, an
+    `outcome_note`); its gate is judged on the records as they stood then, and nobody is invited.
     """
-    created = scheduling.schedule_session(session, actor=actor, case=case, plan=data.to_plan())
+    if data.already_held:
+        created = scheduling.record_past_session(
+            session, actor=actor, case=case, plan=data.to_plan(), outcome_note=data.outcome_note or ""
+        )
+    else:
+        created = scheduling.schedule_session(session, actor=actor, case=case, plan=data.to_plan())
     return session_public(scheduling_queries.session_row(session, case_session=created), _tz(session, case))
 
 

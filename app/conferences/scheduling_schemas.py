@@ -153,6 +153,13 @@ class SessionCreate(_SessionFields):
     start: dt.time = Field(description="Wall-clock start in the program's time zone (HH:MM).")  # type: ignore[assignment]
     end: dt.time = Field(description="Wall-clock end in the program's time zone (HH:MM).")  # type: ignore[assignment]
     attendee_ids: list[RecordId] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
+    already_held: bool = Field(
+        default=False,
+        description="It already took place: record it as held (date and times in the past, no invitations sent).",
+    )
+    outcome_note: str | None = Field(
+        default=None, max_length=10_000, description="How it went; needed when already_held is true."
+    )
 
     def to_plan(self) -> SessionPlan:
         """The scheduling service's plan for this request."""

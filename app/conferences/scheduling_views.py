@@ -124,14 +124,17 @@ def new_session_page(
     session: SessionDep,
     actor: ActorDep,
     kind: SessionKind = SessionKind.preparation,
+    past: bool = Query(default=False, description="Record a session that already took place"),
 ) -> Response:
-    """The form to schedule a session; for the conference, what gate G1 still asks for comes first."""
+    """The form to schedule a session, or with `past` to record one already held; for the conference,
+    what gate G1 still asks for comes first."""
     row = queries.case_row(session, case=case)
     assigned = [u.id for u in row.facilitators]
     values = {
         "mode": "in_person",
         "attendee_ids": [p.id for p in row.participants] if kind == SessionKind.conference else [],
         "facilitator_ids": [actor.user_id] if actor.user_id in assigned else assigned,
+        "already_held": past,
     }
     return _form_page(request, session, actor, case=case, kind=kind, values=values)
 
@@ -140,7 +143,7 @@ def _submit(
     request: Request, session: Session, actor: Actor, *, case: Case, form: FormData, case_session: CaseSession | None
 ) -> Response:
     """Schedule (or reschedule) from the form; on refusal show the form again with what was typed."""
-    data, errors = validate_form(SessionCreate, form, lists=FORM_LISTS)
+    data, errors = validate_form(SessionCreate, form, lists=FORM_LISTS, flags=("already_held",))
     typed = form.get("kind")
     kind = (
         case_session.kind if case_session else SessionKind(typed if typed in SessionKind.__members__ else "preparation")
@@ -149,7 +152,12 @@ def _submit(
     refused = None
     if data is not None:
         try:
-            if case_session is None:
+            if case_session is None and data.already_held:
+                saved = scheduling.record_past_session(
+                    session, actor=actor, case=case, plan=data.to_plan(), outcome_note=data.outcome_note or ""
+                )
+                flash = _("%(kind)s recorded as held. No invitations were sent.") % {"kind": _(KIND_LABELS[saved.kind])}
+            elif case_session is None:
                 saved = scheduling.schedule_session(session, actor=actor, case=case, plan=data.to_plan())
                 flash = _("%(kind)s scheduled.") % {"kind": _(KIND_LABELS[saved.kind])}
             else:
@@ -164,6 +172,7 @@ def _submit(
             errors = translated(exc.field_errors or {"_form": exc.message})
         except Conflict as exc:
             refused = exc.conditions or [Condition("refused", exc.message)]
+            errors = translated(exc.field_errors)
             status_code = 409
     values = _form_values(form)
     return _form_page(

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.conferences.flags import CaseFlag
 from app.conferences.models import HarmType, ParticipantRole, ReferralSource
 from app.conferences.rules import Step
 from app.db import RecordId
@@ -170,6 +171,14 @@ class ParticipantPublic(BaseModel):
     created_at: datetime
 
 
+class FlagPublic(BaseModel):
+    """Something on the case that needs a facilitator's attention; staff get only what a summary shows."""
+
+    code: CaseFlag
+    label: str
+    message: str
+
+
 class CaseSummary(BaseModel):
     """What every role in the program may read, staff included: no notes, no participant detail."""
 
@@ -185,6 +194,7 @@ class CaseSummary(BaseModel):
     legal_hold: bool = Field(default=False, description="On legal hold: retention will not anonymise it.")
     legal_hold_since: datetime | None = None
     anonymised_at: datetime | None = Field(default=None, description="When retention anonymised the case.")
+    flags: list[FlagPublic] = Field(default_factory=list, description="What needs attention, derived from the records.")
 
 
 class CaseDetail(CaseSummary):

@@ -6,10 +6,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from app.actor import Actor
 from app.auth.dependencies import ActorDep
 from app.auth.models import UserRole
 from app.conferences import queries, service
 from app.conferences.dependencies import CaseParticipant, DetailCase, VisibleCase
+from app.conferences.flags import FLAG_LABELS, STAFF_FLAGS, CaseFlag
 from app.conferences.models import Case, HarmType, Participant
 from app.conferences.schemas import (
     HARM_TYPE_LABELS,
@@ -43,6 +45,11 @@ LABELS = {
 }
 
 
+def flag_choices(actor: Actor) -> list[CaseFlag]:
+    """The flags this reader may filter by: staff only those a case summary shows."""
+    return [f for f in CaseFlag if queries.sees_confidential(actor) or f in STAFF_FLAGS]
+
+
 @router.get("/cases")
 def case_list(
     request: Request,
@@ -51,18 +58,27 @@ def case_list(
     q: Annotated[PlainText, Query(max_length=100)] = "",
     harm_type: str = Query(default="", max_length=40),
     facilitator: str = Query(default="", max_length=12),
+    flag: str = Query(default="", max_length=40),
     page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:
     """Cases you may see, with search, filters and pages. Filter changes swap the results in place."""
     harm = HarmType(harm_type) if harm_type in HarmType.__members__ else None
+    wanted = CaseFlag(flag) if flag in flag_choices(actor) else None
     result = queries.list_cases(
-        session, actor=actor, search=q or None, harm_type=harm, facilitator_id=optional_id(facilitator), page=page
+        session,
+        actor=actor,
+        search=q or None,
+        harm_type=harm,
+        facilitator_id=optional_id(facilitator),
+        flag=wanted,
+        page=page,
     )
     facilitators = queries.program_facilitators(session, program_id=actor.program_id)  # type: ignore[arg-type]
     context = LABELS | {
         "result": result,
-        "filters": {"q": q, "harm_type": harm_type, "facilitator": facilitator},
+        "filters": {"q": q, "harm_type": harm_type, "facilitator": facilitator, "flag": wanted or ""},
         "facilitators": facilitators,
+        "flag_options": Choices((f.value, FLAG_LABELS[f]) for f in flag_choices(actor)),
         "can_open": actor.role in service.CASE_WRITERS,
     }
     block = "results" if is_htmx(request) and request.headers.get("HX-Target") == "case-results" else "content"
@@ -120,7 +136,7 @@ def open_case(request: Request, session: SessionDep, actor: ActorDep, form: Form
 def case_page(request: Request, case: VisibleCase, session: SessionDep, actor: ActorDep) -> Response:
     """The case: its journey panel and, for those allowed, notes and participants."""
     service.record_case_read(session, actor=actor, case=case)
-    row = queries.case_row(session, case=case)
+    row = queries.case_row(session, case=case, confidential=queries.sees_confidential(actor))
     return render(
         request,
         "conferences/case_detail.html",

@@ -27,6 +27,7 @@ except ImportError:  # conftest skips (or, with MEND_REQUIRE_BROWSER=1, fails) e
 
 Browse = Callable[..., Watch]
 REFERENCE = "HRP-2026-044"
+FLAGGED = "HRP-2026-051"
 EMAIL = "fran.scheduling@example.org"
 DAY = (datetime.now(ZoneInfo("Europe/Madrid")) + timedelta(days=14)).date()
 
@@ -37,6 +38,7 @@ class SchedulingProgram:
     case_id: int
     survivor_id: int
     responsible_id: int
+    flagged_case_id: int
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +56,38 @@ def scheduling_program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sch
             case = make_case(session, fran, reference=REFERENCE)
             rosa = make_participant(session, fran, case, ParticipantRole.survivor, display_name="Rosa")
             dan = make_participant(session, fran, case, ParticipantRole.responsible_party, display_name="Dan Novak")
+            flagged = flagged_case(session, fran)
             session.commit()
-            ids = (case.id, rosa.id, dan.id)
+            ids = (case.id, rosa.id, dan.id, flagged)
         engine.dispose()
         with run_mend(url, expect_setup_link=False) as server:
             yield SchedulingProgram(server, *ids)  # type: ignore[arg-type]
+
+
+def flagged_case(session: Session, fran: Any) -> int:
+    """A second case: its survivor agreed weeks ago to be contacted and to prepare, and has since
+    withdrawn consent to the conference, so the case list flags it."""
+    from app.conferences.models import ParticipantRole
+    from app.safety.models import Consent, ConsentMethod, ConsentScope
+
+    case = make_case(session, fran, reference=FLAGGED)
+    lucia = make_participant(session, fran, case, ParticipantRole.survivor, display_name="Lucía")
+    weeks_ago = datetime.now(ZoneInfo("UTC")) - timedelta(days=21)
+    for scope in (ConsentScope.contact, ConsentScope.preparation, ConsentScope.conference):
+        session.add(
+            Consent(
+                program_id=case.program_id,
+                case_id=case.id,  # type: ignore[arg-type]
+                participant_id=lucia.id,  # type: ignore[arg-type]
+                scope=scope,
+                sheet_version="1",
+                sheet_language="es",
+                method=ConsentMethod.in_person,
+                given_at=weeks_ago,
+                withdrawn_at=weeks_ago + timedelta(days=7) if scope == ConsentScope.conference else None,
+            )
+        )
+    return case.id  # type: ignore[return-value]
 
 
 def api(watch: Watch, path: str, data: dict[str, Any]) -> None:
@@ -208,5 +237,51 @@ def test_a_facilitator_schedules_preparation_meetings_and_the_conference_and_see
     watch.scan()
     page.locator(f"section[aria-labelledby='day-{day}']").get_by_role("link", name="16:00–18:00 conference").click()
     expect(h1(watch)).to_have_text(f"Conference, case {REFERENCE}")
+    watch.scan()
+    watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_facilitator_sees_a_flagged_case_and_records_a_meeting_that_already_took_place(
+    scheduling_program: SchedulingProgram, browse: Browse
+) -> None:
+    watch = browse(scheduling_program.server)
+    page = watch.page
+    sign_in(watch, EMAIL, PASSWORD)
+
+    # The case list says in words which case needs attention, and filters down to it.
+    watch.goto("/cases")
+    flagged_row = page.get_by_role("row", name=FLAGGED)
+    expect(flagged_row).to_contain_text("Consent withdrawn")
+    expect(flagged_row).to_contain_text("Paused")
+    expect(page.get_by_role("row", name=REFERENCE)).not_to_contain_text("Consent withdrawn")
+    watch.scan()
+    page.get_by_label("Needs attention", exact=True).select_option(label="Consent withdrawn")
+    expect(page.locator("#case-results")).to_contain_text("1 case found.")
+    expect(page.locator("#case-results")).not_to_contain_text(REFERENCE)
+    watch.scan()
+
+    # The case page lists the flags, each with a link to where it is handled.
+    page.get_by_role("link", name=FLAGGED).click()
+    flags = page.locator("section", has=page.get_by_role("heading", name="Needs attention"))
+    expect(flags.get_by_role("link", name="See the consents")).to_have_attribute(
+        "href", f"/cases/{scheduling_program.flagged_case_id}/consent"
+    )
+    watch.scan()
+
+    # A preparation meeting held two days ago, entered now: held at once, nobody invited.
+    watch.goto(f"/cases/{scheduling_program.flagged_case_id}/sessions")
+    watch.scan()
+    page.get_by_role("link", name="Record a preparation meeting that already took place").click()
+    expect(h1(watch)).to_have_text(f"Record a preparation meeting that already took place for case {FLAGGED}")
+    expect(page.get_by_label("It already took place: record it as held")).to_be_checked()
+    watch.scan()
+    past = (datetime.now(ZoneInfo("Europe/Madrid")) - timedelta(days=2)).date().isoformat()
+    fill_session_form(watch, day=past, start="10:00", end="11:00", who=["Lucía (Survivor)"])
+    page.get_by_label("How it went").fill("Lucía asked questions about the conference; she wants a support person.")
+    page.get_by_role("button", name="Record as held").click()
+    expect(h1(watch)).to_have_text(f"Preparation meeting, case {FLAGGED}")
+    expect(flash(watch)).to_have_text("Preparation meeting recorded as held. No invitations were sent.")
+    expect(page.locator("main")).to_contain_text("she wants a support person")
     watch.scan()
     watch.assert_clean()
