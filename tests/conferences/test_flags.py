@@ -159,6 +159,10 @@ def test_staff_see_a_paused_case_but_not_its_safety_concern(as_staff: TestClient
     page = as_staff.get(f"/cases/{concerned.id}").text
     assert "Urgent safety concern" not in page and "Review the concern" not in page
     assert "Paused" in page
+    # The journey panel says the case is paused, not why, and links nowhere confidential.
+    assert "until the facilitator resolves what paused it" in page
+    panel = page[page.index('class="journey-panel"') : page.index("</section>", page.index('class="journey-panel"'))]
+    assert "/safety" not in panel and "/consent" not in panel and "safety concern" not in panel.lower()
     # The filter is not offered to staff, and asking for it anyway does not single the case out.
     filtered = as_staff.get("/cases", params={"flag": "safety_concern"}).text
     assert 'value="safety_concern"' not in filtered
