@@ -30,6 +30,7 @@ from app.agreements.commitment_rules import (
     CommitmentStatus,
 )
 from app.agreements.commitment_schemas import (
+    DUE_RANGE_MESSAGE,
     WAIVER_CONSENT_METHODS,
     ClosureCreate,
     CommitmentFilter,
@@ -120,29 +121,37 @@ def parse_filters(params: Any) -> Filters:
     try:
         f = CommitmentFilter.model_validate(given)
     except ValidationError as exc:
-        errors = {k: _(DATE_MESSAGE) if k in ("due_from", "due_to") else v for k, v in field_errors(exc).items()}
+        range_message = _(DUE_RANGE_MESSAGE)
+        errors = {
+            k: _(DATE_MESSAGE) if k in ("due_from", "due_to") and v != range_message else v
+            for k, v in field_errors(exc).items()
+        }
         try:
             f = CommitmentFilter.model_validate({k: v for k, v in given.items() if k not in errors})
         except ValidationError:
             f = CommitmentFilter()
-    if f.due_from and f.due_to and f.due_to < f.due_from:
-        errors["due_to"] = "The end of the range is before its start."
     return Filters(f, values, errors)
 
 
 # --- the dashboard ---------------------------------------------------------------------------------
 
 
+def _figures(session: Session, actor: Actor) -> dict[str, Any]:
+    """The "At a glance" figures for today (the program's date), as the figures macro takes them."""
+    program = commitment_service.program_by_id(session, actor.program_id)
+    today = commitment_service.today_in(program)
+    counts = commitment_queries.dashboard_counts(session, actor=actor, today=today, due_soon_days=program.due_soon_days)
+    rate = counts.compliance_rate
+    return {"counts": counts, "compliance_percent": None if rate is None else round(rate * 100)}
+
+
 def _dashboard(request: Request, session: Session, actor: Actor, filters: Filters) -> Response:
     program = commitment_service.program_by_id(session, actor.program_id)
     today = commitment_service.today_in(program)
     days = program.due_soon_days
-    counts = commitment_queries.dashboard_counts(session, actor=actor, today=today, due_soon_days=days)
     result = commitment_queries.list_commitments(session, actor=actor, f=filters.f, today=today, due_soon_days=days)
     htmx = is_htmx(request)
-    context = LABELS | {
-        "counts": counts,
-        "compliance_percent": None if counts.compliance_rate is None else round(counts.compliance_rate * 100),
+    context = LABELS | _figures(session, actor) | {
         "result": result,
         "filters": filters,
         "sort_label": SORT_LABELS[filters.f.sort],
@@ -249,7 +258,15 @@ def _progress_fragment(
     }
     if is_htmx(request):
         status_code = 200
+        if message is not None and _from_dashboard(request):
+            context |= _figures(session, actor) | {"refresh_figures": True}
     return render(request, "monitoring/progress.html", context, block="row", status_code=status_code)
+
+
+def _from_dashboard(request: Request) -> bool:
+    """Whether an htmx request came from the dashboard, whose figures a saved entry changes."""
+    current = request.headers.get("HX-Current-URL")
+    return current is None or urlsplit(current).path == "/monitoring"
 
 
 @router.get("/cases/{case_id}/commitments/{commitment_id}/progress/new")

@@ -1,0 +1,116 @@
+"""Monitoring that reads at a glance: the figures follow an inline save, a paused case says so, a date range
+that runs backwards is pointed out beside the field, and the compliance charts show the program's months."""
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.auth.models import User
+from tests.agreements.monitoring_support import Sealed, sealed_case, stub_pdf
+from tests.agreements.test_commitment_views import (
+    HX,
+    HX_LIST,
+    field_error,
+    figure,
+    first_payment,
+    overdue_terms,
+    payment_form,
+    progress_url,
+    text,
+)
+
+
+@pytest.fixture(autouse=True)
+def _stub_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub_pdf(monkeypatch)
+
+
+@pytest.fixture
+def sealed(db: Session, facilitator: User) -> Sealed:
+    return sealed_case(db, facilitator, terms=overdue_terms)
+
+
+# --- the figures follow an inline save ---------------------------------------------------------------
+
+
+def test_an_inline_progress_save_sends_the_updated_figures_out_of_band(as_staff: TestClient, sealed: Sealed) -> None:
+    before = text(as_staff.get("/monitoring"))
+    assert figure(before, "Overdue") == "2" and figure(before, "Completed this month") == "0"
+    response = as_staff.post(
+        progress_url(sealed, first_payment(sealed)),
+        data=payment_form(as_staff, sealed),
+        headers=HX | {"HX-Current-URL": "http://testserver/monitoring?status=overdue"},
+    )
+    assert response.status_code == 200
+    body = text(response)
+    oob = re.search(r'<dl class="figures" id="figures" hx-swap-oob="true">(.*?)</dl>', body, re.S)
+    assert oob, "the saved row came without the figures"
+    figures = oob.group(0)
+    assert figure(figures, "Overdue") == "1"
+    assert figure(figures, "Completed this month") == "1"
+    after = text(as_staff.get("/monitoring"))
+    assert figure(after, "Overdue") == "1"  # the same numbers a reload shows
+
+
+def test_an_inline_save_on_a_case_page_sends_no_dashboard_figures(as_staff: TestClient, sealed: Sealed) -> None:
+    page = f"http://testserver/cases/{sealed.case.id}/commitments"
+    response = as_staff.post(
+        progress_url(sealed, first_payment(sealed)),
+        data=payment_form(as_staff, sealed),
+        headers=HX | {"HX-Current-URL": page},
+    )
+    assert response.status_code == 200 and 'id="figures"' not in response.text
+
+
+def test_without_javascript_the_save_still_redirects_back_to_the_list(as_staff: TestClient, sealed: Sealed) -> None:
+    response = as_staff.post(
+        progress_url(sealed, first_payment(sealed)), data=payment_form(as_staff, sealed), follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/monitoring?status=overdue"
+
+
+# --- a date range that runs backwards ------------------------------------------------------------------
+
+
+def test_a_from_date_after_the_until_date_is_a_message_beside_the_field_not_zero_results(
+    as_staff: TestClient, sealed: Sealed
+) -> None:
+    today = date.today()
+    response = as_staff.get(f"/monitoring?due_from={today}&due_to={today - timedelta(days=10)}")
+    assert response.status_code == 422
+    body = text(response)
+    message = "The 'Due until' date must be the same as or after the 'Due from' date."
+    assert field_error(body, "field-due_to") == message
+    summary = re.search(r'<div class="error-summary".*?</div>', body, re.S)
+    assert summary and f'<a href="#field-due_to">{message}</a>' in summary.group(0)
+    assert "0 commitments found." not in body
+
+
+def test_the_backwards_range_message_is_in_spanish_for_a_spanish_browser(as_staff: TestClient, sealed: Sealed) -> None:
+    today = date.today()
+    response = as_staff.get(
+        f"/monitoring?due_from={today}&due_to={today - timedelta(days=1)}", headers={"Accept-Language": "es"}
+    )
+    body = html.unescape(response.text)
+    match = re.search(r'id="field-due_to-error"><span class="field-error-prefix">[^<]*</span> ([^<]*)<', body)
+    assert match and match.group(1) == "La fecha «Vence hasta» debe ser igual o posterior a la fecha «Vence desde»."
+
+
+def test_htmx_gets_the_backwards_range_message_in_the_list_fragment(as_staff: TestClient, sealed: Sealed) -> None:
+    today = date.today()
+    fragment = as_staff.get(f"/monitoring?due_from={today}&due_to={today - timedelta(days=1)}", headers=HX_LIST)
+    assert fragment.status_code == 200
+    assert field_error(text(fragment), "field-due_to").startswith("The 'Due until' date")
+
+
+def test_the_api_refuses_a_backwards_range_naming_the_field(as_staff: TestClient, sealed: Sealed) -> None:
+    today = date.today()
+    response = as_staff.get(f"/api/v1/commitments?due_from={today}&due_to={today - timedelta(days=1)}")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["due_to"]
