@@ -27,6 +27,8 @@ from app.agreements.commitment_schemas import CommitmentFilter
 from app.agreements.models import AgreementVersion, Commitment, CommitmentKind, DueTally, FollowupSummary
 from app.auth.models import User, UserRole
 from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
+from app.conferences.queries import facts_for_cases
+from app.conferences.rules import derive_journey
 
 PAGE_SIZE = 25
 NO_CONTACT = CommitmentKind.no_contact.value
@@ -345,6 +347,16 @@ def facilitator_names(session: Session, *, case_ids: set[int]) -> dict[int, tupl
     ).all():
         names.setdefault(case_id, []).append(name)
     return {k: tuple(v) for k, v in names.items()}
+
+
+def paused_case_ids(session: Session, *, case_ids: set[int]) -> set[int]:
+    """Which of these cases are paused (consent withdrawn, a critical risk, an urgent concern unreviewed),
+    derived from their records as the case's journey derives it; a few queries for a page's cases."""
+    if not case_ids:
+        return set()
+    cases = list(session.exec(select(Case).where(col(Case.id).in_(case_ids))).all())
+    facts = facts_for_cases(session, cases=cases)
+    return {case_id for case_id, f in facts.items() if derive_journey(f).paused}
 
 
 def list_commitments(

@@ -153,6 +153,7 @@ def _dashboard(request: Request, session: Session, actor: Actor, filters: Filter
     htmx = is_htmx(request)
     context = LABELS | _figures(session, actor) | {
         "result": result,
+        "paused_cases": commitment_queries.paused_case_ids(session, case_ids={r.case_id for r in result.rows}),
         "filters": filters,
         "sort_label": SORT_LABELS[filters.f.sort],
         "errors": filters.errors,
@@ -243,6 +244,7 @@ def _progress_fragment(
         shown.add("amount")
     context = LABELS | {
         "row": row,
+        "paused_cases": commitment_queries.paused_case_ids(session, case_ids={case.id}),  # type: ignore[arg-type]
         "values": values,
         "errors": errors,
         "other_errors": [m for k, m in errors.items() if k not in shown],
@@ -288,7 +290,9 @@ def commitment_row(
     row = _row(session, actor, case=case, commitment_id=commitment.id)  # type: ignore[arg-type]
     if row is None:
         raise NotFound("This commitment is no longer in force.")
-    return render(request, "monitoring/progress.html", LABELS | {"row": row, "show_form": False}, block="row")
+    paused = commitment_queries.paused_case_ids(session, case_ids={case.id})  # type: ignore[arg-type]
+    context = LABELS | {"row": row, "show_form": False, "paused_cases": paused}
+    return render(request, "monitoring/progress.html", context, block="row")
 
 
 @router.post("/cases/{case_id}/commitments/{commitment_id}/progress")

@@ -114,3 +114,27 @@ def test_the_api_refuses_a_backwards_range_naming_the_field(as_staff: TestClient
     assert response.headers["content-type"].startswith("application/problem+json")
     fields = [e["field"] for e in response.json()["errors"]]
     assert fields == ["due_to"]
+
+
+# --- a paused case says so ---------------------------------------------------------------------------
+
+
+def test_a_paused_case_is_flagged_in_words_on_its_commitments(
+    as_staff: TestClient, db: Session, sealed: Sealed, facilitator: User
+) -> None:
+    from app.auth.service import actor_for
+    from app.safety.service import raise_concern
+
+    other = sealed_case(db, facilitator, terms=overdue_terms)
+    assert "Case paused" not in text(as_staff.get("/monitoring"))
+    raise_concern(db, actor=actor_for(facilitator), case=sealed.case, description="Threat reported", urgent=True)
+    body = text(as_staff.get("/monitoring"))
+    paused_row = re.search(rf'<tbody id="commitment-{first_payment(sealed).id}".*?</tbody>', body, re.S)
+    calm_row = re.search(rf'<tbody id="commitment-{first_payment(other).id}".*?</tbody>', body, re.S)
+    assert paused_row and '<span class="badge badge-paused">Case paused</span>' in paused_row.group(0)
+    assert calm_row and "Case paused" not in calm_row.group(0)
+    # the row sent back after an inline save keeps the flag
+    fragment = text(
+        as_staff.post(progress_url(sealed, first_payment(sealed)), data=payment_form(as_staff, sealed), headers=HX)
+    )
+    assert "Case paused" in fragment
