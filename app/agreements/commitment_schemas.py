@@ -166,6 +166,29 @@ class DashboardCounts(BaseModel):
     due_soon_days: int
 
 
+class MoneyInMonth(BaseModel):
+    currency: str
+    due: int = Field(description="Cents of the payments due in the month (waived ones left out).")
+    received: int = Field(description="Cents recorded as received with a date in the month (corrections subtract).")
+
+
+class MonthTrend(BaseModel):
+    month: str = Field(description="The calendar month in the program's time zone, YYYY-MM.", examples=["2026-03"])
+    due: int = Field(description="Commitments due in the month whose due date has passed (not waived, not no-contact).")
+    completed_on_time: int = Field(description="Of those, completed on or before their due date.")
+    compliance_rate: float | None = Field(description="completed_on_time / due; null when nothing was due.")
+    money: list[MoneyInMonth]
+    service_minutes_due: int
+    service_minutes_worked: int
+
+
+class MonitoringTrends(BaseModel):
+    """Compliance over the last 12 months: the figures the dashboard's charts draw."""
+
+    today: date = Field(description="The program's local date.")
+    months: list[MonthTrend] = Field(description="Oldest first; the current month last.")
+
+
 class CaseCompliance(BaseModel):
     case_id: int
     case_reference: str

@@ -8,6 +8,7 @@ the fragment; the same form sent without JavaScript gets the page with 422 or 40
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.actor import Actor
-from app.agreements import commitment_queries, commitment_service
+from app.agreements import commitment_charts, commitment_queries, commitment_service
 from app.agreements.commitment_api import ReportLanguage, csv_response, followup_response
 from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
 from app.agreements.commitment_queries import CommitmentRow
@@ -49,7 +50,7 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import CASE_WRITERS, record_case_read
 from app.db import SessionDep, get_session
 from app.errors import AppError, Conflict, InvalidInput, NotFound
-from app.i18n import N_, Choices, Labels
+from app.i18n import N_, Choices, Labels, current_language, month_name
 from app.i18n import gettext as _
 from app.web import field_errors, form_data, is_htmx, redirect, render, translated, validate_form, verify_csrf
 
@@ -145,27 +146,46 @@ def _figures(session: Session, actor: Actor) -> dict[str, Any]:
     return {"counts": counts, "compliance_percent": None if rate is None else round(rate * 100)}
 
 
+def _charts(session: Session, actor: Actor, today: date) -> dict[str, Any]:
+    """The compliance-over-time charts of the last 12 months, in the page's language."""
+    trends = commitment_queries.trends(session, actor=actor, today=today)
+    language = current_language()
+    return {
+        "trend_start": month_name(trends.start, language=language),
+        "trend_end": month_name(trends.months[-1].month, language=language),
+        "compliance_chart": commitment_charts.compliance_chart(trends, language=language),
+        "money_charts": commitment_charts.money_charts(trends, language=language),
+        "hours_chart": commitment_charts.hours_chart(trends, language=language),
+    }
+
+
 def _dashboard(request: Request, session: Session, actor: Actor, filters: Filters) -> Response:
     program = commitment_service.program_by_id(session, actor.program_id)
     today = commitment_service.today_in(program)
     days = program.due_soon_days
     result = commitment_queries.list_commitments(session, actor=actor, f=filters.f, today=today, due_soon_days=days)
     htmx = is_htmx(request)
-    context = LABELS | _figures(session, actor) | {
-        "result": result,
-        "paused_cases": commitment_queries.paused_case_ids(session, case_ids={r.case_id for r in result.rows}),
-        "filters": filters,
-        "sort_label": SORT_LABELS[filters.f.sort],
-        "errors": filters.errors,
-        "facilitator_options": [
-            (u.id, u.full_name)
-            for u in program_facilitators(session, program_id=program.id)  # type: ignore[arg-type]
-        ],
-        "own_cases_only": actor.role == UserRole.facilitator,
-        "today": today,
-        "htmx": htmx,
-    }
+    context = (
+        LABELS
+        | _figures(session, actor)
+        | {
+            "result": result,
+            "paused_cases": commitment_queries.paused_case_ids(session, case_ids={r.case_id for r in result.rows}),
+            "filters": filters,
+            "sort_label": SORT_LABELS[filters.f.sort],
+            "errors": filters.errors,
+            "facilitator_options": [
+                (u.id, u.full_name)
+                for u in program_facilitators(session, program_id=program.id)  # type: ignore[arg-type]
+            ],
+            "own_cases_only": actor.role == UserRole.facilitator,
+            "today": today,
+            "htmx": htmx,
+        }
+    )
     listing = htmx and request.headers.get("HX-Target") == "commitment-list"
+    if not listing:
+        context |= _charts(session, actor, today)
     status_code = 422 if filters.errors and not htmx else 200
     response = render(
         request,

@@ -311,7 +311,9 @@ def accept_invitation(token: str, request: Request, session: SessionDep, form: F
             errors = translated(exc.field_errors)
         else:
             response = redirect(
-                request, home_for(user.role), flash=_("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name}
+                request,
+                home_for(user.role),
+                flash=_("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name},
             )
             _set_session_cookie(request, response, session_token)
             return response

@@ -19,6 +19,7 @@ from tests.agreements.test_commitment_views import (
     first_payment,
     overdue_terms,
     payment_form,
+    program_today,
     progress_url,
     text,
 )
@@ -138,3 +139,104 @@ def test_a_paused_case_is_flagged_in_words_on_its_commitments(
         as_staff.post(progress_url(sealed, first_payment(sealed)), data=payment_form(as_staff, sealed), headers=HX)
     )
     assert "Case paused" in fragment
+
+
+# --- compliance over time --------------------------------------------------------------------------
+
+
+def _last_month(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def four_instalments_last_month(held):  # type: ignore[no-untyped-def]
+    """Four payments of 100 EUR due on the 1st to the 4th of last month (the program's calendar)."""
+    from app.agreements.terms import Instalment, RestitutionTerm
+
+    start = _last_month(program_today())
+    return [
+        RestitutionTerm(
+            owed_by=held.responsible.id,
+            currency="EUR",
+            amount_cents=40_000,
+            instalments=[Instalment(due_date=start + timedelta(days=i), amount_cents=10_000) for i in range(4)],
+        )
+    ]
+
+
+@pytest.fixture
+def half_on_time(db: Session, facilitator: User) -> Sealed:
+    """Last month: 4 instalments due, 2 paid on their due date, 1 paid late (today), 1 not paid."""
+    from app.agreements.commitment_schemas import ProgressCreate
+    from app.agreements.commitment_service import record_progress
+    from app.auth.service import actor_for
+
+    sealed = sealed_case(db, facilitator, terms=four_instalments_last_month)
+    payments = sorted(sealed.of_kind("payment"), key=lambda c: c.due_on)
+    for commitment, on in ((payments[0], payments[0].due_on), (payments[1], payments[1].due_on)):
+        data = ProgressCreate(kind="payment", amount="100.00", occurred_on=on, notify_survivor=False)
+        record_progress(db, actor=actor_for(facilitator), case=sealed.case, commitment=commitment, data=data)
+    data = ProgressCreate(kind="payment", amount="100.00", occurred_on=program_today(), notify_survivor=False)
+    record_progress(db, actor=actor_for(facilitator), case=sealed.case, commitment=payments[2], data=data)
+    return sealed
+
+
+def _table_rows(body: str, table_id: str) -> list[list[str]]:
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', body, re.S)
+    assert table, f"no table {table_id}"
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1).split("<tbody>")[1], re.S)
+    ]
+
+
+def test_the_compliance_chart_shows_last_month_at_fifty_percent_with_its_table(
+    as_staff: TestClient, half_on_time: Sealed
+) -> None:
+    from app.i18n import month_name
+
+    body = as_staff.get("/monitoring").text
+    svg = re.search(
+        r'<svg class="chart-svg"[^>]*aria-labelledby="chart-compliance-title chart-compliance-desc"[^>]*>', body
+    )
+    assert svg and 'role="img"' in svg.group(0)
+    assert '<title id="chart-compliance-title">Compliance rate by month</title>' in body
+    assert "style=" not in body.split('<section aria-labelledby="trends-title"')[1].split("</section>")[0]
+    rows = _table_rows(body, "table-compliance")
+    assert len(rows) == 12
+    last_month = month_name(_last_month(program_today()), language="en")
+    assert rows[-2] == [last_month, "4", "2", "50%"]
+    assert 'class="chart-value"' in body and ">50%</text>" in body  # the bar's label says it too
+    money = _table_rows(body, "table-money-0")
+    assert money[-2] == [last_month, "€400.00", "€200.00"]
+    assert money[-1][2] == "€100.00"  # the late payment, received this month
+    assert "of the commitments due in a month whose due date has passed" in html.unescape(body)
+
+
+def test_the_charts_speak_spanish_for_a_spanish_browser(as_staff: TestClient, half_on_time: Sealed) -> None:
+    from app.i18n import month_name
+
+    body = as_staff.get("/monitoring", headers={"Accept-Language": "es"}).text
+    rows = _table_rows(body, "table-compliance")
+    assert rows[-2] == [month_name(_last_month(program_today()), language="es"), "4", "2", "50 %"]
+    assert "Tasa de cumplimiento por mes" in html.unescape(body)
+
+
+def test_the_api_gives_the_same_figures_as_the_page(as_staff: TestClient, half_on_time: Sealed) -> None:
+    from app.i18n import percent
+
+    api = as_staff.get("/api/v1/monitoring/trends").json()
+    assert len(api["months"]) == 12
+    last = api["months"][-2]
+    assert last["month"] == _last_month(program_today()).strftime("%Y-%m")
+    assert (last["due"], last["completed_on_time"], last["compliance_rate"]) == (4, 2, 0.5)
+    assert last["money"] == [{"currency": "EUR", "due": 40_000, "received": 20_000}]
+    page_rows = _table_rows(as_staff.get("/monitoring").text, "table-compliance")
+    for month, row in zip(api["months"], page_rows, strict=True):
+        rate = "–" if month["compliance_rate"] is None else percent(month["compliance_rate"], language="en")
+        assert row[1:] == [str(month["due"]), str(month["completed_on_time"]), rate]
+
+
+def test_the_trends_endpoint_is_in_the_openapi(as_staff: TestClient) -> None:
+    spec = as_staff.get("/api/v1/openapi.json").json()
+    assert "/api/v1/monitoring/trends" in spec["paths"]
+    assert "MonitoringTrends" in spec["components"]["schemas"]
