@@ -217,7 +217,12 @@ def test_the_charts_speak_spanish_for_a_spanish_browser(as_staff: TestClient, ha
 
     body = as_staff.get("/monitoring", headers={"Accept-Language": "es"}).text
     rows = _table_rows(body, "table-compliance")
-    assert rows[-2] == [month_name(_last_month(program_today()), language="es"), "4", "2", "50 %"]
+    assert rows[-2] == [
+        month_name(_last_month(program_today()), language="es"),
+        "4",
+        "2",
+        "50\xa0%",
+    ]  # a no-break space, as Spanish writes it
     assert "Tasa de cumplimiento por mes" in html.unescape(body)
 
 
