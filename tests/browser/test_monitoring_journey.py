@@ -67,6 +67,7 @@ def sign_in_as_staff(watch: Watch) -> None:
     """Sign in through the form as the program's staff member, landing on Monitoring (their home)."""
     page = watch.page
     watch.goto("/login")
+    watch.scan()
     page.get_by_label("Email address").fill(STAFF_EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
