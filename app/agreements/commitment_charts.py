@@ -9,7 +9,7 @@ from app.agreements.commitment_trends import Trends
 from app.i18n import money, month_name, number, percent, short_month
 
 WIDTH, HEIGHT = 640, 250
-LEFT, RIGHT, TOP, BASE = 56, 632, 24, 200  # the plot area; BASE is the zero line
+LEFT, RIGHT, TOP, BASE = 84, 632, 24, 200  # the plot area; BASE is the zero line
 PLOT = BASE - TOP
 
 
