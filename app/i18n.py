@@ -26,7 +26,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
@@ -44,6 +44,8 @@ _LONG_DATE = {"en": "d MMMM y", "es": "d 'de' MMMM 'de' y"}
 _DAY_DATE = {"en": "EEEE d MMMM y", "es": "EEEE d 'de' MMMM 'de' y"}
 # The Babel locale for formatting numbers and money: British English writes 1,234.50; Spain 1234,50.
 _FORMAT_LOCALE = {"en": "en_GB", "es": "es_ES"}
+# A month, for charts and their tables: January 2026, enero de 2026; on a chart's axis: Jan, ene.
+_MONTH = {"en": "MMMM y", "es": "MMMM 'de' y"}
 
 _current_language: ContextVar[str] = ContextVar("mend_language", default=DEFAULT_LANGUAGE)
 
@@ -225,3 +227,19 @@ def money(cents: int, currency: str, *, language: str) -> str:
 def number(value: Decimal | int, *, language: str) -> str:
     """A number as people in `language` write it (1.5 or 1,5), without trailing zeros."""
     return format_decimal(value, locale=_FORMAT_LOCALE[language_for(language)])
+
+
+def month_name(value: date, *, language: str) -> str:
+    """A calendar month written out in the person's language: January 2026, enero de 2026."""
+    language = language_for(language)
+    return babel_format_date(value, _MONTH[language], locale=language)
+
+
+def short_month(value: date, *, language: str) -> str:
+    """A month's short name for a chart's axis: Jan, ene."""
+    return babel_format_date(value, "LLL", locale=language_for(language)).rstrip(".")
+
+
+def percent(value: float, *, language: str) -> str:
+    """A share as a whole percentage, as people in `language` write it: 50%, 50 %."""
+    return format_percent(value, locale=_FORMAT_LOCALE[language_for(language)])

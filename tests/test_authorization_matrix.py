@@ -119,6 +119,7 @@ GET    /api/v1/instruments/{role}                                               
 GET    /api/v1/me                                                                                 401   ok    ok    ok    ok    401   401   ok
 POST   /api/v1/me/password                                                                        401   w     w     w     w     401   401   w
 GET    /api/v1/monitoring/counts                                                                  401   ok    ok    ok    ok    401   401   ok
+GET    /api/v1/monitoring/trends                                                                  401   ok    ok    ok    ok    401   401   ok
 GET    /api/v1/openapi.json                                                                       ok    ok    ok    ok    ok    ok    ok    ok
 HEAD   /api/v1/openapi.json                                                                       ok    ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/portal/agreement                                                                   401   401   401   401   401   ok    ok    401

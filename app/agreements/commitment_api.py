@@ -33,12 +33,16 @@ from app.agreements.commitment_schemas import (
     CommitmentPublic,
     CorrectionCreate,
     DashboardCounts,
+    MoneyInMonth,
+    MonitoringTrends,
+    MonthTrend,
     ProgressCreate,
     ProgressPublic,
     WaiverCreate,
     WaiverPublic,
 )
 from app.agreements.commitment_timeline import CaseTimeline, CommitmentRecord, EntryLine, WaiverLine, case_timeline
+from app.agreements.commitment_trends import Trends
 from app.agreements.models import WaiverStatus
 from app.audit.service import record_event
 from app.auth.dependencies import ActorDep
@@ -209,6 +213,37 @@ def read_counts(session: SessionDep, actor: ActorDep) -> DashboardCounts:
         cases_completed=counts.cases_completed,
         today=counts.today,
         due_soon_days=counts.due_soon_days,
+    )
+
+
+@router.get("/monitoring/trends", response_model=MonitoringTrends)
+def read_trends(session: SessionDep, actor: ActorDep) -> MonitoringTrends:
+    """Compliance over the last 12 months (calendar months of the program's time zone): for each month,
+    the commitments due whose due date has passed and how many were completed on or before it (the
+    compliance rate), and money and service minutes due against received. A facilitator's cover their
+    own cases. The same figures as the dashboard's charts."""
+    today, _window = _program_today(session, actor)
+    return trends_public(commitment_queries.trends(session, actor=actor, today=today))
+
+
+def trends_public(trends: Trends) -> MonitoringTrends:
+    return MonitoringTrends(
+        today=trends.today,
+        months=[
+            MonthTrend(
+                month=m.month.strftime("%Y-%m"),
+                due=m.due_count,
+                completed_on_time=m.on_time_count,
+                compliance_rate=m.compliance_rate,
+                money=[
+                    MoneyInMonth(currency=c, due=m.money_due.get(c, 0), received=m.money_received.get(c, 0))
+                    for c in trends.currencies
+                ],
+                service_minutes_due=m.minutes_due,
+                service_minutes_worked=m.minutes_worked,
+            )
+            for m in trends.months
+        ],
     )
 
 

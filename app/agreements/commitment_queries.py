@@ -24,9 +24,19 @@ from app.agreements.commitment_rules import (
     due_soon_until,
 )
 from app.agreements.commitment_schemas import CommitmentFilter
-from app.agreements.models import AgreementVersion, Commitment, CommitmentKind, DueTally, FollowupSummary
+from app.agreements.commitment_trends import DueItem, Receipt, Trends, month_starts, monthly_trends
+from app.agreements.models import (
+    AgreementVersion,
+    Commitment,
+    CommitmentKind,
+    DueTally,
+    FollowupSummary,
+    ProgressEntry,
+)
 from app.auth.models import User, UserRole
 from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
+from app.conferences.queries import facts_for_cases
+from app.conferences.rules import derive_journey
 
 PAGE_SIZE = 25
 NO_CONTACT = CommitmentKind.no_contact.value
@@ -220,6 +230,39 @@ def dashboard_counts(session: Session, *, actor: Actor, today: date, due_soon_da
     )
 
 
+# --- compliance over time -------------------------------------------------------------------------
+
+
+def trends(session: Session, *, actor: Actor, today: date, months: int = 12) -> Trends:
+    """The charts' month-by-month figures for the commitments the actor may see (two queries), computed
+    by `commitment_trends.monthly_trends` from the commitments due and the amounts recorded."""
+    start = month_starts(today, months)[0]
+    end = date(today.year + today.month // 12, today.month % 12 + 1, 1)  # the first day after this month
+    where = scope(actor)
+    due = session.exec(
+        select(C.kind, C.due_on, C.quantity, C.currency, C.completed_on).where(
+            *where, col(C.waived_at).is_(None), col(C.due_on) >= start, col(C.due_on) < end
+        )
+    ).all()
+    amount_kinds = (CommitmentKind.payment.value, CommitmentKind.service_hours.value)
+    received = session.exec(
+        select(C.kind, ProgressEntry.occurred_on, ProgressEntry.amount, C.currency)
+        .join(C, col(C.id) == ProgressEntry.commitment_id)
+        .where(
+            *where,
+            col(C.kind).in_(amount_kinds),
+            ProgressEntry.occurred_on >= start,
+            ProgressEntry.occurred_on <= today,
+        )
+    ).all()
+    return monthly_trends(
+        today=today,
+        due=[DueItem(CommitmentKind(k), d, q, cur, done) for k, d, q, cur, done in due],  # type: ignore[arg-type]
+        received=[Receipt(CommitmentKind(k), on, amount, cur) for k, on, amount, cur in received],
+        months=months,
+    )
+
+
 # --- the list -------------------------------------------------------------------------------------
 
 
@@ -345,6 +388,16 @@ def facilitator_names(session: Session, *, case_ids: set[int]) -> dict[int, tupl
     ).all():
         names.setdefault(case_id, []).append(name)
     return {k: tuple(v) for k, v in names.items()}
+
+
+def paused_case_ids(session: Session, *, case_ids: set[int]) -> set[int]:
+    """Which of these cases are paused (consent withdrawn, a critical risk, an urgent concern unreviewed),
+    derived from their records as the case's journey derives it; a few queries for a page's cases."""
+    if not case_ids:
+        return set()
+    cases = list(session.exec(select(Case).where(col(Case.id).in_(case_ids))).all())
+    facts = facts_for_cases(session, cases=cases)
+    return {case_id for case_id, f in facts.items() if derive_journey(f).paused}
 
 
 def list_commitments(

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.agreements.commitment_rules import CommitmentStatus
 from app.agreements.models import CommitmentKind, ProgressKind, WaiverStatus
@@ -62,6 +62,9 @@ class ClosureCreate(InputModel):
     note: str = Field(min_length=1, max_length=2_000)
 
 
+DUE_RANGE_MESSAGE = N_("The 'Due until' date must be the same as or after the 'Due from' date.")
+
+
 class CommitmentFilter(InputModel):
     """The commitment list's filters, sort and page (query string of the page, the API and the CSV)."""
 
@@ -73,6 +76,15 @@ class CommitmentFilter(InputModel):
     due_to: date | None = None
     sort: Literal["due_on", "-due_on", "case", "-case", "status", "kind"] = "due_on"
     page: int = Field(default=1, ge=1, le=100_000)
+
+    @field_validator("due_to")
+    @classmethod
+    def _range_runs_forwards(cls, value: date | None, info: ValidationInfo) -> date | None:
+        """A range that ends before it starts is a mistake to point out, not a question whose answer is 0."""
+        start = info.data.get("due_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError(DUE_RANGE_MESSAGE)
+        return value
 
 
 class ProgressPublic(BaseModel):
@@ -152,6 +164,29 @@ class DashboardCounts(BaseModel):
     cases_completed: int
     today: date
     due_soon_days: int
+
+
+class MoneyInMonth(BaseModel):
+    currency: str
+    due: int = Field(description="Cents of the payments due in the month (waived ones left out).")
+    received: int = Field(description="Cents recorded as received with a date in the month (corrections subtract).")
+
+
+class MonthTrend(BaseModel):
+    month: str = Field(description="The calendar month in the program's time zone, YYYY-MM.", examples=["2026-03"])
+    due: int = Field(description="Commitments due in the month whose due date has passed (not waived, not no-contact).")
+    completed_on_time: int = Field(description="Of those, completed on or before their due date.")
+    compliance_rate: float | None = Field(description="completed_on_time / due; null when nothing was due.")
+    money: list[MoneyInMonth]
+    service_minutes_due: int
+    service_minutes_worked: int
+
+
+class MonitoringTrends(BaseModel):
+    """Compliance over the last 12 months: the figures the dashboard's charts draw."""
+
+    today: date = Field(description="The program's local date.")
+    months: list[MonthTrend] = Field(description="Oldest first; the current month last.")
 
 
 class CaseCompliance(BaseModel):

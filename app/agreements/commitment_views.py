@@ -8,6 +8,7 @@ the fragment; the same form sent without JavaScript gets the page with 422 or 40
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.actor import Actor
-from app.agreements import commitment_queries, commitment_service
+from app.agreements import commitment_charts, commitment_queries, commitment_service
 from app.agreements.commitment_api import ReportLanguage, csv_response, followup_response
 from app.agreements.commitment_dependencies import CaseCommitment, CaseProgressEntry
 from app.agreements.commitment_queries import CommitmentRow
@@ -30,6 +31,7 @@ from app.agreements.commitment_rules import (
     CommitmentStatus,
 )
 from app.agreements.commitment_schemas import (
+    DUE_RANGE_MESSAGE,
     WAIVER_CONSENT_METHODS,
     ClosureCreate,
     CommitmentFilter,
@@ -48,7 +50,7 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import CASE_WRITERS, record_case_read
 from app.db import SessionDep, get_session
 from app.errors import AppError, Conflict, InvalidInput, NotFound
-from app.i18n import N_, Choices, Labels
+from app.i18n import N_, Choices, Labels, current_language, month_name
 from app.i18n import gettext as _
 from app.web import field_errors, form_data, is_htmx, redirect, render, translated, validate_form, verify_csrf
 
@@ -120,42 +122,70 @@ def parse_filters(params: Any) -> Filters:
     try:
         f = CommitmentFilter.model_validate(given)
     except ValidationError as exc:
-        errors = {k: _(DATE_MESSAGE) if k in ("due_from", "due_to") else v for k, v in field_errors(exc).items()}
+        range_message = _(DUE_RANGE_MESSAGE)
+        errors = {
+            k: _(DATE_MESSAGE) if k in ("due_from", "due_to") and v != range_message else v
+            for k, v in field_errors(exc).items()
+        }
         try:
             f = CommitmentFilter.model_validate({k: v for k, v in given.items() if k not in errors})
         except ValidationError:
             f = CommitmentFilter()
-    if f.due_from and f.due_to and f.due_to < f.due_from:
-        errors["due_to"] = "The end of the range is before its start."
     return Filters(f, values, errors)
 
 
 # --- the dashboard ---------------------------------------------------------------------------------
 
 
+def _figures(session: Session, actor: Actor) -> dict[str, Any]:
+    """The "At a glance" figures for today (the program's date), as the figures macro takes them."""
+    program = commitment_service.program_by_id(session, actor.program_id)
+    today = commitment_service.today_in(program)
+    counts = commitment_queries.dashboard_counts(session, actor=actor, today=today, due_soon_days=program.due_soon_days)
+    rate = counts.compliance_rate
+    return {"counts": counts, "compliance_percent": None if rate is None else round(rate * 100)}
+
+
+def _charts(session: Session, actor: Actor, today: date) -> dict[str, Any]:
+    """The compliance-over-time charts of the last 12 months, in the page's language."""
+    trends = commitment_queries.trends(session, actor=actor, today=today)
+    language = current_language()
+    return {
+        "trend_start": month_name(trends.start, language=language),
+        "trend_end": month_name(trends.months[-1].month, language=language),
+        "compliance_chart": commitment_charts.compliance_chart(trends, language=language),
+        "money_charts": commitment_charts.money_charts(trends, language=language),
+        "hours_chart": commitment_charts.hours_chart(trends, language=language),
+    }
+
+
 def _dashboard(request: Request, session: Session, actor: Actor, filters: Filters) -> Response:
     program = commitment_service.program_by_id(session, actor.program_id)
     today = commitment_service.today_in(program)
     days = program.due_soon_days
-    counts = commitment_queries.dashboard_counts(session, actor=actor, today=today, due_soon_days=days)
     result = commitment_queries.list_commitments(session, actor=actor, f=filters.f, today=today, due_soon_days=days)
     htmx = is_htmx(request)
-    context = LABELS | {
-        "counts": counts,
-        "compliance_percent": None if counts.compliance_rate is None else round(counts.compliance_rate * 100),
-        "result": result,
-        "filters": filters,
-        "sort_label": SORT_LABELS[filters.f.sort],
-        "errors": filters.errors,
-        "facilitator_options": [
-            (u.id, u.full_name)
-            for u in program_facilitators(session, program_id=program.id)  # type: ignore[arg-type]
-        ],
-        "own_cases_only": actor.role == UserRole.facilitator,
-        "today": today,
-        "htmx": htmx,
-    }
+    context = (
+        LABELS
+        | _figures(session, actor)
+        | {
+            "result": result,
+            "paused_cases": commitment_queries.paused_case_ids(session, case_ids={r.case_id for r in result.rows}),
+            "filters": filters,
+            "sort_label": SORT_LABELS[filters.f.sort],
+            "errors": filters.errors,
+            "facilitator_options": [
+                (u.id, u.full_name)
+                for u in program_facilitators(session, program_id=program.id)  # type: ignore[arg-type]
+            ],
+            "own_cases_only": actor.role == UserRole.facilitator,
+            "today": today,
+            "htmx": htmx,
+        }
+    )
     listing = htmx and request.headers.get("HX-Target") == "commitment-list"
+    if not listing:
+        context |= _charts(session, actor, today)
     status_code = 422 if filters.errors and not htmx else 200
     response = render(
         request,
@@ -234,6 +264,7 @@ def _progress_fragment(
         shown.add("amount")
     context = LABELS | {
         "row": row,
+        "paused_cases": commitment_queries.paused_case_ids(session, case_ids={case.id}),  # type: ignore[arg-type]
         "values": values,
         "errors": errors,
         "other_errors": [m for k, m in errors.items() if k not in shown],
@@ -249,7 +280,15 @@ def _progress_fragment(
     }
     if is_htmx(request):
         status_code = 200
+        if message is not None and _from_dashboard(request):
+            context |= _figures(session, actor) | {"refresh_figures": True}
     return render(request, "monitoring/progress.html", context, block="row", status_code=status_code)
+
+
+def _from_dashboard(request: Request) -> bool:
+    """Whether an htmx request came from the dashboard, whose figures a saved entry changes."""
+    current = request.headers.get("HX-Current-URL")
+    return current is None or urlsplit(current).path == "/monitoring"
 
 
 @router.get("/cases/{case_id}/commitments/{commitment_id}/progress/new")
@@ -271,7 +310,9 @@ def commitment_row(
     row = _row(session, actor, case=case, commitment_id=commitment.id)  # type: ignore[arg-type]
     if row is None:
         raise NotFound("This commitment is no longer in force.")
-    return render(request, "monitoring/progress.html", LABELS | {"row": row, "show_form": False}, block="row")
+    paused = commitment_queries.paused_case_ids(session, case_ids={case.id})  # type: ignore[arg-type]
+    context = LABELS | {"row": row, "show_form": False, "paused_cases": paused}
+    return render(request, "monitoring/progress.html", context, block="row")
 
 
 @router.post("/cases/{case_id}/commitments/{commitment_id}/progress")

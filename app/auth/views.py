@@ -50,14 +50,20 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/cases"
+    """A local address asked for, or "" (then the person lands on their role's home after sign-in)."""
+    return target if target and target.startswith("/") and not target.startswith("//") else ""
+
+
+def home_for(role: UserRole | str) -> str:
+    """Where a person lands: program staff on Monitoring, which is their work; everyone else on the cases."""
+    return "/monitoring" if role == UserRole.staff else "/cases"
 
 
 @router.get("/")
 def home(actor: OptionalActorDep) -> Response:
     from fastapi.responses import RedirectResponse
 
-    return RedirectResponse("/cases" if actor else "/login", status_code=303)
+    return RedirectResponse(home_for(actor.role) if actor and actor.role else "/login", status_code=303)
 
 
 @router.get("/login")
@@ -93,7 +99,7 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
             {"errors": {}, "form_error": _(result.error), "email": data.email, "next": next_url},
             status_code=401,
         )
-    response = redirect(request, next_url)
+    response = redirect(request, next_url or home_for(result.user.role))  # type: ignore[union-attr]
     _set_session_cookie(request, response, result.session_token)  # type: ignore[arg-type]
     return response
 
@@ -305,7 +311,9 @@ def accept_invitation(token: str, request: Request, session: SessionDep, form: F
             errors = translated(exc.field_errors)
         else:
             response = redirect(
-                request, "/cases", flash=_("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name}
+                request,
+                home_for(user.role),
+                flash=_("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name},
             )
             _set_session_cookie(request, response, session_token)
             return response

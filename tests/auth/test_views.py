@@ -272,3 +272,26 @@ def test_the_tokens_page_shows_when_each_token_stops_working_and_which_have(
     page = as_facilitator.get("/account/tokens").text
     assert "Works until" in page and "Expired" in page
     assert 'name="expires_in_days" value="90" checked' in page
+
+
+def test_program_staff_land_on_monitoring_after_sign_in_and_from_the_home_address(app, staff: User) -> None:
+    client = _browser(app)
+    assert _sign_in(client, staff.email).headers["location"] == "/monitoring"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/monitoring"
+
+
+def test_an_explicit_next_still_wins_over_the_staff_landing(app, staff: User) -> None:
+    client = _browser(app)
+    response = client.post(
+        "/login",
+        data={"email": staff.email, "password": PASSWORD, "csrf_token": _csrf(client), "next": "/cases"},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/cases"
+
+
+def test_facilitators_and_admins_keep_landing_on_cases(app, facilitator: User, admin: User) -> None:
+    for user in (facilitator, admin):
+        client = _browser(app)
+        assert _sign_in(client, user.email).headers["location"] == "/cases"
+        assert client.get("/", follow_redirects=False).headers["location"] == "/cases"
