@@ -121,11 +121,11 @@ def test_the_link_lets_the_person_choose_a_password_and_signs_them_in(
     assert page.status_code == 200
     assert "Harbour Restorative Program" in page.text and "nia.new@example.org" in page.text
     response = _accept(visitor, path)
-    assert response.status_code == 303 and response.headers["location"] == "/cases"
+    assert response.status_code == 303 and response.headers["location"] == "/monitoring"  # staff's home
     user = db.exec(select(User).where(User.email == "nia.new@example.org")).one()
     assert (user.program_id, user.role, user.full_name) == (admin.program_id, UserRole.staff, "Nia New")
     assert db.exec(select(AuthSession).where(AuthSession.user_id == user.id)).first() is not None
-    assert "Welcome, Nia New" in visitor.get("/cases").text
+    assert "Welcome, Nia New" in visitor.get("/monitoring").text
     # The link works once, and the invitation leaves the admin's list.
     assert _visitor(app).get(path).status_code == 404
     assert as_admin.get("/api/v1/invitations").json() == []
