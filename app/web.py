@@ -132,6 +132,7 @@ async def form_data(request: Request) -> FormData:
 # its own: Field(json_schema_extra={"errors": {"missing": N_("Enter your email address.")}}).
 _FRIENDLY = {
     "missing": N_("This is required."),
+    "string_too_short": N_("This is required."),  # min_length 1; a longer minimum says how long
     "none_required": N_("This is required."),
     "string_type": N_("This is required."),
     "int_type": N_("This is required."),

@@ -20,6 +20,7 @@ class Everything(BaseModel):
     small: int = Field(lt=10)
     positive: Decimal = Field(gt=0, decimal_places=2)
     name: str = Field(min_length=3, max_length=5)
+    note: str = Field(default="-", min_length=1)
     when: date
     moment: datetime
     at: time
@@ -79,6 +80,7 @@ def test_a_missing_answer_and_a_too_short_one_are_told_apart() -> None:
     errors = _errors({**BAD, "name": "ab"})
     assert errors["name"] == "Use at least 3 characters."
     assert _errors({})["whole"] == "This is required."
+    assert _errors({**BAD, "note": ""})["note"] == "This is required."  # an empty answer to a required text
 
 
 def test_in_spanish_the_limits_are_filled_in_after_translating() -> None:
