@@ -12,6 +12,7 @@ form Jinja2's newstyle gettext and Babel's python-format check use.
 """
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from babel import negotiate_locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -179,6 +181,7 @@ def install(env: Environment) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = _long_date_filter
+    env.filters["day"] = _day_filter
     env.filters["t"] = _template_label  # a marked message held in a variable: {{ step.label|t }}
     return env
 
@@ -191,6 +194,50 @@ def _long_date_filter(context: Context, value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return long_date(value, language=language, timezone=context.get("tz") or "UTC")
     return long_day(value, language=language)
+
+
+# strftime's directives as CLDR pattern letters, so templates keep their familiar formats and the page's
+# language names the months and days: "%d %b %Y" is 03 Dec 2026 in English, 03 dic 2026 in Spanish.
+_CLDR = {
+    "%d": "dd",
+    "%b": "MMM",
+    "%B": "MMMM",
+    "%Y": "y",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%a": "EEE",
+    "%A": "EEEE",
+}
+
+
+def cldr_pattern(strftime_format: str) -> str:
+    """A strftime format (of the directives in _CLDR) as a CLDR pattern; literal text is quoted."""
+    parts: list[str] = []
+    for index, piece in enumerate(re.split(r"(%[a-zA-Z])", strftime_format)):
+        if index % 2:
+            parts.append(_CLDR[piece])  # KeyError: a directive Mend does not use
+        elif piece:
+            escaped = piece.replace("'", "''")
+            parts.append(f"'{escaped}'" if any(c.isalpha() for c in piece) else escaped)
+    return "".join(parts)
+
+
+def written(value: date | datetime, strftime_format: str, *, language: str, timezone: str = "UTC") -> str:
+    """A date, or a moment in the program's time zone, in `strftime_format`'s shape and `language`'s words."""
+    locale = _FORMAT_LOCALE[language_for(language)]
+    pattern = cldr_pattern(strftime_format)
+    if isinstance(value, datetime):
+        return babel_format_datetime(value, pattern, tzinfo=ZoneInfo(timezone), locale=locale)
+    return babel_format_date(value, pattern, locale=locale)
+
+
+@pass_context
+def _day_filter(context: Context, value: date | None, strftime_format: str = "%d %b %Y") -> str:
+    """{{ some_date|day }}: a calendar date in the page's language."""
+    if value is None:
+        return ""
+    return written(value, strftime_format, language=context.get("lang") or _current_language.get())
 
 
 def long_date(value: datetime, *, language: str, timezone: str = "UTC") -> str:

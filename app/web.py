@@ -5,7 +5,6 @@ import hmac
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +19,7 @@ from app.conferences.models import CLOSURE_REASONS
 from app.config import PROJECT_ROOT, get_settings
 from app.db import MAX_ID
 from app.errors import AppError
-from app.i18n import N_, Labels, current_language, for_page, gettext
+from app.i18n import N_, Labels, current_language, for_page, gettext, written
 from app.i18n import install as install_i18n
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
@@ -34,10 +33,10 @@ Model = TypeVar("Model", bound=BaseModel)
 
 @pass_context
 def local_time(context: Context, value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A UTC time shown in the program's time zone."""
+    """A UTC time shown in the program's time zone, with month and day names in the page's language."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(context.get("tz") or "UTC")).strftime(fmt)
+    return written(value, fmt, language=context.get("lang") or current_language(), timezone=context.get("tz") or "UTC")
 
 
 templates.env.filters["local_time"] = local_time
