@@ -115,7 +115,7 @@ def test_when_the_other_party_stops_the_survivor_reads_neutral_words(
     db: Session, facilitator: User, responsible: Participant, as_survivor: TestClient, portal_client_for
 ) -> None:  # type: ignore[no-untyped-def]
     dan = portal_client_for(responsible)
-    dan.post("/portal/consent/conference", data=form(dan))
+    dan.post("/portal/consent/conference", data=form(dan, confirmed="yes"))
     dan.post("/portal/consent/conference/withdraw", data=form(dan))
 
     rosa_page, rosa = home_and_me(as_survivor)
