@@ -7,6 +7,7 @@ page). Times arrive as program-local wall-clock times and are stored in UTC.
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
@@ -285,9 +286,17 @@ def _write_people(session: Session, *, case_session: CaseSession, times: dict, f
     session.flush()
 
 
-def schedule_session(session: Session, *, actor: Actor, case: Case, plan: SessionPlan) -> CaseSession:
-    """Schedule a session after checking its gate (G1 for the conference), the safety plan and conflicts."""
-    starts_at, ends_at, times, facilitator_ids = _check(session, actor=actor, case=case, plan=plan)
+def _new_session(
+    session: Session,
+    *,
+    actor: Actor,
+    case: Case,
+    plan: SessionPlan,
+    starts_at: datetime,
+    ends_at: datetime,
+    **recorded: Any,
+) -> CaseSession:
+    """A session row from a checked plan (scheduled, or `recorded` as already held), flushed for its id."""
     case_session = CaseSession(
         program_id=case.program_id,
         case_id=case.id,
@@ -300,9 +309,17 @@ def schedule_session(session: Session, *, actor: Actor, case: Case, plan: Sessio
         video_link=plan.video_link,
         uid=f"{uuid.uuid4()}@mend",
         created_by_id=actor.user_id,  # type: ignore[arg-type]
+        **recorded,
     )
     session.add(case_session)
     session.flush()
+    return case_session
+
+
+def schedule_session(session: Session, *, actor: Actor, case: Case, plan: SessionPlan) -> CaseSession:
+    """Schedule a session after checking its gate (G1 for the conference), the safety plan and conflicts."""
+    starts_at, ends_at, times, facilitator_ids = _check(session, actor=actor, case=case, plan=plan)
+    case_session = _new_session(session, actor=actor, case=case, plan=plan, starts_at=starts_at, ends_at=ends_at)
     _write_people(session, case_session=case_session, times=times, facilitator_ids=facilitator_ids)
     record_event(
         session,
@@ -459,23 +476,16 @@ def record_past_session(
     if problems:
         message = PAST_GATE_REFUSED[plan.kind]
         raise Conflict(message, conditions=problems, field_errors={"date": message})
-    case_session = CaseSession(
-        program_id=case.program_id,
-        case_id=case.id,
-        kind=plan.kind,
-        mode=plan.mode,  # type: ignore[arg-type]
+    case_session = _new_session(
+        session,
+        actor=actor,
+        case=case,
+        plan=plan,
         starts_at=starts_at,
         ends_at=ends_at,
-        location=plan.location.strip(),
-        room=plan.room,
-        video_link=plan.video_link,
         status=SessionStatus.held,
         outcome_note=note,
-        uid=f"{uuid.uuid4()}@mend",
-        created_by_id=actor.user_id,  # type: ignore[arg-type]
     )
-    session.add(case_session)
-    session.flush()
     times = {p.id: (starts_at, ends_at, None) for p in people}
     _write_people(session, case_session=case_session, times=times, facilitator_ids=facilitator_ids)
     record_event(
