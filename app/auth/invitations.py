@@ -20,7 +20,7 @@ from app.auth.service import _require_admin, create_user, start_session
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from app.i18n import N_, translator
+from app.i18n import N_, long_date, translator
 from app.notifications.models import Notification
 from app.programs.models import Program
 from app.security import new_token, token_digest
@@ -122,8 +122,6 @@ def invite(session: Session, *, actor: Actor, data: InvitationCreate) -> Invitat
 
 
 def _expiry_words(invitation: Invitation, program: Program) -> str:
-    from app.i18n import long_date
-
     return long_date(invitation.expires_at, language=invitation.language, timezone=program.timezone)
 
 

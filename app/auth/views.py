@@ -24,7 +24,6 @@ from app.db import RecordId, SessionDep
 from app.errors import InvalidInput
 from app.i18n import N_, current_language
 from app.i18n import gettext as _
-from app.programs.models import Program
 from app.programs.schemas import timezone_choices
 from app.web import form_data, redirect, render, translated, validate_form, verify_csrf
 
@@ -292,7 +291,7 @@ def invitation_page(token: str, request: Request, session: SessionDep) -> Respon
     return render(
         request,
         "auth/invitation.html",
-        {"invitation": invitation, "errors": {}, "program": _program(session, invitation.program_id)},
+        {"invitation": invitation, "errors": {}, "program": service.get_program(session, invitation.program_id).name},
     )
 
 
@@ -317,13 +316,12 @@ def accept_invitation(token: str, request: Request, session: SessionDep, form: F
             )
             _set_session_cookie(request, response, session_token)
             return response
-    context = {"invitation": invitation, "errors": errors, "program": _program(session, invitation.program_id)}
+    context = {
+        "invitation": invitation,
+        "errors": errors,
+        "program": service.get_program(session, invitation.program_id).name,
+    }
     return render(request, "auth/invitation.html", context, status_code=422)
-
-
-def _program(session: SessionDep, program_id: int) -> str:
-    program = session.get(Program, program_id)
-    return program.name if program else ""
 
 
 @router.get("/admin/users/{user_id}")

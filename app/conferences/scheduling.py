@@ -28,7 +28,13 @@ from app.conferences.models import (
     SessionStatus,
 )
 from app.conferences.queries import case_facts
-from app.conferences.rules import conference_conditions, facts_as_of, pause_reasons, preparation_conditions
+from app.conferences.rules import (
+    CaseFacts,
+    conference_conditions,
+    facts_as_of,
+    pause_reasons,
+    preparation_conditions,
+)
 from app.conferences.scheduling_rules import Booking, LocalTimeError, conflicts, local_to_utc, staggered_times
 from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
@@ -117,12 +123,19 @@ def _facilitators(session: Session, *, actor: Actor, case: Case, ids: frozenset[
     return found  # type: ignore[return-value]
 
 
-def _gate(session: Session, *, case: Case, plan: SessionPlan, people: list[Participant]) -> list[Condition]:
-    facts = case_facts(session, case=case)
-    ids = {p.id for p in people}
-    if plan.kind == SessionKind.conference:
-        return conference_conditions(facts, ids)  # type: ignore[arg-type]
-    return preparation_conditions(facts, ids)  # type: ignore[arg-type]
+def _gate(facts: CaseFacts, kind: SessionKind, attendee_ids: set[int]) -> list[Condition]:
+    """The session's gate: G1 for the conference, readiness for a preparation meeting or follow-up."""
+    if kind == SessionKind.conference:
+        return conference_conditions(facts, attendee_ids)
+    return preparation_conditions(facts, attendee_ids)
+
+
+def _one_party(kind: SessionKind, people: list[Participant]) -> list[Condition]:
+    """A preparation meeting is with one party: never the survivor and the responsible party together."""
+    roles = {p.role for p in people}
+    if kind == SessionKind.preparation and {ParticipantRole.survivor, ParticipantRole.responsible_party} <= roles:
+        return [Condition("preparation_one_party", N_("A preparation meeting is with one party only."))]
+    return []
 
 
 def _safety_measures(
@@ -141,10 +154,8 @@ def _safety_measures(
     latest_plan = session.exec(
         select(SafetyPlan).where(SafetyPlan.case_id == case.id).order_by(col(SafetyPlan.created_at).desc())
     ).first()
-    problems: list[Condition] = []
+    problems = _one_party(plan.kind, people)
     times = {p.id: (starts_at, ends_at, None) for p in people}
-    if plan.kind == SessionKind.preparation and both_parties:
-        problems.append(Condition("preparation_one_party", N_("A preparation meeting is with one party only.")))
     if not both_parties or plan.mode not in (SessionMode.in_person, SessionMode.shuttle):
         return times, problems  # type: ignore[return-value]
     survivor_room, responsible_room = plan.survivor_waiting_room, plan.responsible_waiting_room
@@ -196,8 +207,8 @@ def _bookings(
         )
     ).all()
     ids = [s.id for s in nearby if s.id != exclude]
-    facilitators: dict[int, set[int]] = {i: set() for i in ids}  # type: ignore[misc]
-    attendees: dict[int, set[int]] = {i: set() for i in ids}  # type: ignore[misc]
+    facilitators: dict[int, set[int]] = {i: set() for i in ids}  # type: ignore[arg-type]
+    attendees: dict[int, set[int]] = {i: set() for i in ids}  # type: ignore[arg-type]
     if ids:
         for sid, uid in session.exec(
             select(SessionFacilitator.session_id, SessionFacilitator.user_id).where(
@@ -238,7 +249,7 @@ def _check(session: Session, *, actor: Actor, case: Case, plan: SessionPlan, exc
     if plan.mode in (SessionMode.in_person, SessionMode.shuttle) and not (plan.location or "").strip():
         message = "Give the place of an in-person meeting."
         raise InvalidInput(message, field_errors={"location": message})
-    problems = _gate(session, case=case, plan=plan, people=people)
+    problems = _gate(case_facts(session, case=case), plan.kind, {p.id for p in people})  # type: ignore[arg-type]
     times, safety = _safety_measures(session, case=case, plan=plan, people=people, starts_at=starts_at, ends_at=ends_at)
     problems += safety
     in_person = plan.mode in (SessionMode.in_person, SessionMode.shuttle)
@@ -465,14 +476,7 @@ def record_past_session(
         message = N_("Write a short note on how it went.")
         raise InvalidInput(message, field_errors={"outcome_note": message})
     facts = facts_as_of(case_facts(session, case=case), starts_at)
-    ids = {p.id for p in people}
-    if plan.kind == SessionKind.conference:
-        problems = conference_conditions(facts, ids)  # type: ignore[arg-type]
-    else:
-        problems = preparation_conditions(facts, ids)  # type: ignore[arg-type]
-    roles = {p.role for p in people}
-    if plan.kind == SessionKind.preparation and {ParticipantRole.survivor, ParticipantRole.responsible_party} <= roles:
-        problems.append(Condition("preparation_one_party", N_("A preparation meeting is with one party only.")))
+    problems = _gate(facts, plan.kind, {p.id for p in people}) + _one_party(plan.kind, people)  # type: ignore[arg-type]
     if problems:
         message = PAST_GATE_REFUSED[plan.kind]
         raise Conflict(message, conditions=problems, field_errors={"date": message})
@@ -550,12 +554,7 @@ def release_held_sessions(session: Session, *, actor: Actor, case: Case) -> int:
                 select(SessionAttendee.participant_id).where(SessionAttendee.session_id == case_session.id)
             ).all()
         )
-        gate = (
-            conference_conditions(facts, attendees)
-            if case_session.kind == SessionKind.conference
-            else preparation_conditions(facts, attendees)
-        )
-        if gate:
+        if _gate(facts, case_session.kind, attendees):
             continue
         case_session.status, case_session.status_reason = SessionStatus.scheduled, None
         session.add(case_session)
