@@ -67,6 +67,35 @@ class Choices(list[tuple[Any, str]]):
     """(value, English label) options of a form field: a page shows the labels in its language (`for_page`)."""
 
 
+class Filled(str):
+    """A marked message with its values filled in. As a string it is the English sentence (for the API
+    and the logs); a page shows it in its own language (`|t`, `gettext`). A value under a key in
+    `LANGUAGE_KEYS` is a language code and is written as that language's name in the reader's language."""
+
+    LANGUAGE_KEYS = frozenset({"language"})
+
+    def __new__(cls, template: str, **values: Any) -> "Filled":
+        instance = super().__new__(cls, template % _named(values, DEFAULT_LANGUAGE))
+        instance.template, instance.values = template, values
+        return instance
+
+    def in_language(self, language: str) -> str:
+        return gettext(self.template, language) % _named(self.values, language)
+
+
+def language_name(code: str, language: str) -> str:
+    """A language's name as a reader of `language` writes it: Spanish, español."""
+    from babel import Locale
+
+    return Locale.parse(language_for(language)).languages.get(code, code)
+
+
+def _named(values: dict[str, Any], language: str) -> dict[str, Any]:
+    return {
+        key: language_name(value, language) if key in Filled.LANGUAGE_KEYS else value for key, value in values.items()
+    }
+
+
 def for_page(value: Any, language: str | None = None) -> Any:
     """Labels and Choices with their wording in `language`; anything else (data) as it is."""
     if isinstance(value, Labels):
@@ -126,6 +155,8 @@ def load_catalogs() -> None:
 
 def gettext(message: str, language: str | None = None) -> str:
     """`message` in `language` (by default the language set with `use_language`)."""
+    if isinstance(message, Filled):
+        return message.in_language(language or _current_language.get())
     return translations(language or _current_language.get()).ugettext(message)
 
 

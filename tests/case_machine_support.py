@@ -310,8 +310,12 @@ class CaseRecords:
             if version.sealed_at is None:
                 assert version.id not in self.sealed and version.status != VersionStatus.sealed
                 continue
-            documents = self.db.exec(select(AgreementDocument).where(AgreementDocument.version_id == version.id)).all()
-            assert len(documents) == 1, "a sealed version must have exactly one stored PDF"
+            documents = self.db.exec(
+                select(AgreementDocument).where(
+                    AgreementDocument.version_id == version.id, AgreementDocument.language == "en"
+                )
+            ).all()
+            assert len(documents) == 1, "a sealed version must have exactly one stored record copy"
             snapshot = {
                 "number": version.number,
                 "terms": _json(version.terms),

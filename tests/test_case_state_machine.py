@@ -52,6 +52,7 @@ from app.agreements import service as agreements
 from app.agreements.commitment_rules import local_today
 from app.agreements.commitment_schemas import ClosureCreate, ProgressCreate, WaiverCreate
 from app.agreements.models import (
+    AgreementVersion,
     CommitmentKind,
     ProgressEntry,
     ProgressKind,
@@ -71,6 +72,7 @@ from app.agreements.terms import (
     RestitutionTerm,
     ServiceHoursTerm,
     Term,
+    text_sections,
 )
 from app.audit.models import AuditEvent
 from app.auth.models import User, UserRole
@@ -91,6 +93,7 @@ from app.conferences.schemas import ParticipantCreate, ParticipantUpdate
 from app.conferences.service import add_participant, update_participant
 from app.db import utcnow
 from app.errors import AppError, Conflict, NotFound, PermissionDenied
+from app.i18n import language_for
 from app.portal import agreement_service as portal_agreements
 from app.portal.agreement_schemas import PortalDecline, PortalReview, PortalSign
 from app.portal.schemas import PortalConsentGive, PortalConsentWithdraw
@@ -437,8 +440,13 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
 
     # --- consent (G2) ------------------------------------------------------------------------------
 
-    @rule(who=PEOPLE, scope=st.sampled_from(list(ConsentScope)), in_portal=st.booleans())
-    def give_consent(self, who: str, scope: ConsentScope, in_portal: bool) -> None:
+    @rule(
+        who=PEOPLE,
+        scope=st.sampled_from(list(ConsentScope)),
+        in_portal=st.booleans(),
+        confirmed=st.sampled_from([True, True, False]),
+    )
+    def give_consent(self, who: str, scope: ConsentScope, in_portal: bool, confirmed: bool = True) -> None:
         person = self.person(who)
         if person is None:
             return
@@ -446,9 +454,17 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
         if in_portal and who in ("survivor", "responsible"):
             outcome = self.attempt(
                 lambda: give_portal_consent(
-                    self.db, actor=self.portal(who), participant=person, scope=scope, data=PortalConsentGive()
+                    self.db,
+                    actor=self.portal(who),
+                    participant=person,
+                    scope=scope,
+                    data=PortalConsentGive(confirmed=confirmed),
                 )
             )
+            if not confirmed:  # a yes in the portal is never one tap: nothing is recorded without confirming
+                assert not outcome.ok
+                assert self.consent_state(person.id, scope) == before  # type: ignore[arg-type]
+                return
         else:
             outcome = self.attempt(
                 lambda: consent.give_consent(
@@ -725,8 +741,10 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
 
     # --- drafting, review, signing (G4, G5) --------------------------------------------------------
 
-    def terms(self, specs: list[tuple], owed_by: str) -> list[Term]:  # type: ignore[type-arg]
+    def terms(self, specs: list[tuple], owed_by: str, translated: bool = True) -> list[Term]:  # type: ignore[type-arg]
+        """The terms of a draft; `translated` gives the Spanish wording of what a person wrote in them."""
         owner = NOWHERE if owed_by == "outsider" else self.people[owed_by]
+        spanish = {"translated_by": "Inés Intérprete"}
         today, terms = self.today(), []
         for spec in specs:
             kind, *args = spec
@@ -755,6 +773,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                         program_name="Thinking Skills",
                         sessions=sessions,
                         deadline=today + timedelta(days=offset),
+                        translations={"es": spanish | {"program_name": "Pensar mejor"}} if translated else {},
                     )
                 )
             elif kind == "no_contact":
@@ -765,25 +784,34 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
             else:
                 (offset,) = args
                 terms.append(
-                    OtherTerm(owed_by=owner, text="Return her documents.", due_date=today + timedelta(days=offset))
+                    OtherTerm(
+                        owed_by=owner,
+                        text="Return her documents.",
+                        due_date=today + timedelta(days=offset),
+                        translations={"es": spanish | {"text": "Devolver sus documentos."}} if translated else {},
+                    )
                 )
         return terms
 
-    @rule(specs=TERMS, owed_by=OWERS, stale=st.booleans())
-    def save_draft(self, specs: list[tuple], owed_by: str, stale: bool) -> None:  # type: ignore[type-arg]
+    @rule(specs=TERMS, owed_by=OWERS, stale=st.booleans(), translated=st.booleans())
+    def save_draft(self, specs: list[tuple], owed_by: str, stale: bool, translated: bool = True) -> None:  # type: ignore[type-arg]
         latest = self.latest_version()
         based_on = latest.number if latest else None
         if stale:  # the editor started from a version that is no longer the newest (or from nothing)
             based_on = 1 if latest is None else (None if latest.number == 1 else latest.number - 1)
-        terms = self.terms(specs, owed_by)
+        terms = self.terms(specs, owed_by, translated)
         before, closed = self.versions(), self.closed()
         outcome = self.attempt(
             lambda: agreements.save_draft(
                 self.db, actor=self.actor("facilitator"), case=self.case, terms=terms, based_on=based_on
             )
         )
-        if closed or stale or owed_by == "outsider" or (latest is not None and latest.status == VersionStatus.sealed):
+        unowed = owed_by in ("outsider", "survivor")  # nobody, or someone who cannot owe a term
+        if closed or stale or unowed or (latest is not None and latest.status == VersionStatus.sealed):
             assert not outcome.ok, "a stale, sealed or unowed draft was saved, or one in a closed case"
+        if outcome.ok:  # the text holds English and each reader's language its terms are translated into
+            sections = set(text_sections(outcome.value.canonical_text))
+            assert sections == {"en"} | (self.readers() if translated else set()) or not translated, sections
         if not outcome.ok:
             assert [(v.id, v.status) for v in self.versions()] == [(v.id, v.status) for v in before]
 
@@ -803,7 +831,7 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 based_on=latest.number,
             )
         )
-        if closed or latest.status != VersionStatus.sealed or not note or owed_by == "outsider":
+        if closed or latest.status != VersionStatus.sealed or not note or owed_by in ("outsider", "survivor"):
             assert not outcome.ok
 
     @rule(previous=st.booleans())
@@ -818,7 +846,28 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 self.db, actor=self.actor("facilitator"), case=self.case, version=version
             )
         )
-        assert outcome.ok == (status == VersionStatus.draft and not closed), (status, outcome.error)
+        readable = self.readable(version)
+        assert outcome.ok == (status == VersionStatus.draft and not closed and readable), (status, outcome.error)
+        if status == VersionStatus.draft and not closed and not readable:
+            assert outcome.codes == {"translation_missing"}, outcome.codes
+
+    def readers(self) -> set[str]:
+        """The languages the case's participants read (where Mend has a catalog)."""
+        people = self.db.exec(select(Participant).where(Participant.case_id == self.case_id)).all()
+        return {language_for(p.preferred_language) for p in people}
+
+    def readable(self, version: AgreementVersion) -> bool:
+        """Every participant can read this version's text in their own language."""
+        return self.readers() <= set(text_sections(version.canonical_text))
+
+    @rule(who=PARTIES, language=st.sampled_from(["es", "es-MX", "en"]))
+    def read_in(self, who: str, language: str) -> None:
+        """A party's language becomes known, or changes (through the interpreter)."""
+        person = self.person(who)
+        assert person is not None
+        person.preferred_language = language
+        self.db.add(person)
+        self.db.commit()
 
     @rule(
         who=PARTIES,
@@ -868,7 +917,8 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 self.db, actor=self.actor("facilitator"), case=self.case, version=version
             )
         )
-        assert outcome.ok == (status == VersionStatus.accepted and not closed), (status, outcome.error)
+        readable = self.readable(version)
+        assert outcome.ok == (status == VersionStatus.accepted and not closed and readable), (status, outcome.error)
 
     @rule(
         who=st.sampled_from(["survivor", "responsible", "facilitator", "admin"]),

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.agreements.models import AgreementVersion, TermKind
-from app.agreements.terms import read_text
+from app.agreements.terms import RECORD_LANGUAGE, read_text, text_sections
 from app.i18n import N_, long_day, money, translator
 
 
@@ -72,6 +72,7 @@ class AgreementChanges:
     since: int
     terms: tuple[TermChange, ...]
     names: str | None = None
+    language: str = RECORD_LANGUAGE  # the language of the agreement's own words quoted in the changes
 
     @property
     def nothing(self) -> bool:
@@ -85,8 +86,8 @@ class _Read:
     sentence: str
 
 
-def _read(version: AgreementVersion) -> tuple[str, list[_Read]]:
-    text = read_text(version.canonical_text)
+def _read(version: AgreementVersion, language: str) -> tuple[str, list[_Read]]:
+    text = read_text(version.canonical_text, language)
     return text.parties, [_Read(n, t, s) for n, (t, s) in enumerate(zip(version.terms, text.terms, strict=False), 1)]
 
 
@@ -135,14 +136,19 @@ def _value_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[Value
     return tuple(changes)
 
 
-def compare_versions(before: AgreementVersion, after: AgreementVersion) -> AgreementChanges:
-    """What a reader of `before` finds changed in `after`: terms added, removed and changed, and the names.
+def compare_versions(
+    before: AgreementVersion, after: AgreementVersion, language: str = RECORD_LANGUAGE
+) -> AgreementChanges:
+    """What a reader of `before` finds changed in `after`: terms added, removed and changed, and the names,
+    in the wording of `language` when both texts are written in it (else in English).
 
     A term kept word for word is unchanged wherever it moved. The others are paired by kind and who owes
     them, then by kind alone; what finds no pair was removed (from `before`) or added (in `after`).
     """
-    old_parties, old = _read(before)
-    new_parties, new = _read(after)
+    both = text_sections(before.canonical_text).keys() & text_sections(after.canonical_text).keys()
+    language = language if language in both else RECORD_LANGUAGE
+    old_parties, old = _read(before, language)
+    new_parties, new = _read(after, language)
     unpaired_new = []
     for read in new:
         same = next((o for o in old if o.term == read.term), None)
@@ -168,16 +174,18 @@ def compare_versions(before: AgreementVersion, after: AgreementVersion) -> Agree
     changes.sort(key=lambda c: c.number)
     changes += [TermChange(ChangeKind.removed, TermKind(r.term["kind"]), r.number, r.sentence, None) for r in old]
     names = new_parties if new_parties != old_parties else None
-    return AgreementChanges(since=before.number, terms=tuple(changes), names=names)
+    return AgreementChanges(since=before.number, terms=tuple(changes), names=names, language=language)
 
 
-def changes_since_review(current: AgreementVersion, reviewed: Iterable[AgreementVersion]) -> AgreementChanges | None:
+def changes_since_review(
+    current: AgreementVersion, reviewed: Iterable[AgreementVersion], language: str = RECORD_LANGUAGE
+) -> AgreementChanges | None:
     """What changed since the newest earlier version the person reviewed (accepted or asked to change),
     which need not be the version just before; None when they never reviewed an earlier one."""
     earlier = [v for v in reviewed if v.number < current.number and v.agreement_id == current.agreement_id]
     if not earlier:
         return None
-    return compare_versions(max(earlier, key=lambda v: v.number), current)
+    return compare_versions(max(earlier, key=lambda v: v.number), current, language)
 
 
 # --- in the reader's words ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from app.agreements.models import CommitmentKind, ProgressKind
 from app.agreements.terms import (
+    RECORD_LANGUAGE,
     ApologyTerm,
     NoContactTerm,
     OtherTerm,
@@ -24,9 +25,11 @@ from app.agreements.terms import (
     ServiceHoursTerm,
     Term,
     format_money,
+    written_in,
+    written_money,
 )
 from app.errors import Condition
-from app.i18n import N_
+from app.i18n import N_, translator
 
 DEFAULT_DUE_SOON_DAYS = 14
 MINUTES_PER_HOUR = 60
@@ -108,9 +111,18 @@ class CommitmentSpec:
         return VERIFICATION[self.kind]
 
 
-def commitments_from_terms(terms: list[Term]) -> list[CommitmentSpec]:
+_APOLOGY_COMMITMENT = {
+    "spoken": N_("Spoken apology"),
+    "written": N_("Written apology"),
+    "letter_through_program": N_("Letter of apology, through the program"),
+}
+
+
+def commitments_from_terms(terms: list[Term], language: str = RECORD_LANGUAGE) -> list[CommitmentSpec]:
     """What sealing a version creates: one commitment per instalment of a payment plan, one per other
-    term (service hours with a target, attendance with a number of sessions, a standing no-contact)."""
+    term (service hours with a target, attendance with a number of sessions, a standing no-contact).
+    Each is described in `language` (English for the stored commitments; a reader's copy in theirs)."""
+    _ = translator(language)
     specs: list[CommitmentSpec] = []
     for number, term in enumerate(terms, start=1):
         owed = term.owed_by
@@ -118,8 +130,12 @@ def commitments_from_terms(terms: list[Term]) -> list[CommitmentSpec]:
             case RestitutionTerm():
                 count = len(term.instalments)
                 for index, instalment in enumerate(term.instalments, start=1):
-                    amount = format_money(instalment.amount_cents, term.currency)
-                    what = f"Payment of {amount}" if count == 1 else f"Payment {index} of {count}: {amount}"
+                    amount = written_money(instalment.amount_cents, term.currency, language)
+                    what = (
+                        _("Payment of %(amount)s", amount=amount)
+                        if count == 1
+                        else _("Payment %(index)s of %(count)s: %(amount)s", index=index, count=count, amount=amount)
+                    )
                     specs.append(
                         CommitmentSpec(
                             number,
@@ -134,30 +150,40 @@ def commitments_from_terms(terms: list[Term]) -> list[CommitmentSpec]:
                         )
                     )
             case ServiceHoursTerm():
-                where = f" at {term.where}" if term.where else ""
-                what = f"{term.hours} hours of community service{where}"
+                if term.where:
+                    where = written_in(term, "where", language)
+                    what = _("%(hours)s hours of community service at %(where)s", hours=term.hours, where=where)
+                else:
+                    what = _("%(hours)s hours of community service", hours=term.hours)
                 minutes = term.hours * MINUTES_PER_HOUR
                 specs.append(
                     CommitmentSpec(number, 1, 1, CommitmentKind.service_hours, owed, what, term.deadline, minutes, None)
                 )
             case ProgramAttendanceTerm():
-                what = f"{term.sessions} sessions of {term.program_name}"
+                program = written_in(term, "program_name", language)
+                what = _("%(sessions)s sessions of %(program)s", sessions=term.sessions, program=program)
                 kind = CommitmentKind.program_attendance
                 specs.append(CommitmentSpec(number, 1, 1, kind, owed, what, term.deadline, term.sessions, None))
             case ApologyTerm():
-                what = {"spoken": "Spoken apology", "written": "Written apology"}.get(
-                    term.form, "Letter of apology, through the program"
-                )
+                what = _(_APOLOGY_COMMITMENT[term.form])
                 specs.append(CommitmentSpec(number, 1, 1, CommitmentKind.apology, owed, what, term.due_date, 1, None))
             case NoContactTerm():
-                what = "No contact with the survivor"
+                what = _("No contact with the survivor")
                 specs.append(
                     CommitmentSpec(number, 1, 1, CommitmentKind.no_contact, owed, what, term.end_date, 0, None)
                 )
             case OtherTerm():
-                what = term.text.strip()
+                what = written_in(term, "text", language)
                 specs.append(CommitmentSpec(number, 1, 1, CommitmentKind.other, owed, what, term.due_date, 1, None))
     return specs
+
+
+def descriptions_in(terms: list[Term], written_in: Iterable[str], language: str) -> dict[tuple[int, int], str]:
+    """Each commitment's description in `language`, by (term number, sequence), when the signed text is
+    written in it (`written_in`: its languages); {} otherwise, and the stored English ones are shown."""
+    if language == RECORD_LANGUAGE or language not in set(written_in):
+        return {}
+    return {(spec.term_number, spec.sequence): spec.description for spec in commitments_from_terms(terms, language)}
 
 
 def split_evenly(total_cents: int, count: int) -> list[int]:

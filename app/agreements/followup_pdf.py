@@ -16,6 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_percent
+from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -26,19 +27,23 @@ from app.agreements.commitment_rules import (
     STATUS_LABELS,
     CommitmentStatus,
     describe_amount,
+    descriptions_in,
 )
 from app.agreements.commitment_schemas import WAIVER_CONSENT_METHODS
 from app.agreements.commitment_service import program_of
 from app.agreements.commitment_timeline import CaseTimeline, CommitmentRecord, EntryLine, WaiverLine, case_timeline
 from app.agreements.models import CommitmentKind
 from app.agreements.pdf import html_to_pdf, pdf_templates
+from app.agreements.terms import Term, text_sections
 from app.conferences.models import CLOSURE_REASONS, Case, ClosureReason, Participant
 from app.db import utcnow
 from app.i18n import N_, Translate, long_day, money, ngettext, number, translator
 
 TEMPLATE = "agreements/followup_pdf.html"
 # English is the record; a Spanish report (?language=es) translates the fixed wording, labels, dates and
-# amounts. Descriptions, reasons, names and evidence references are shown as written.
+# amounts, and describes each commitment as the Spanish text of the agreement does. Reasons, names and
+# evidence references are shown as written.
+_TERMS = TypeAdapter(list[Term])
 
 STATE_LABELS = {
     "no_agreement": N_("No sealed agreement yet"),
@@ -221,13 +226,22 @@ def followup_view(
         p.id: p.display_name for p in session.exec(select(Participant).where(col(Participant.case_id) == case.id)).all()
     }
     commitments = []
+    # What is owed, in the reader's language when the signed text holds it (the stored rows are English).
+    version = timeline.version
+    described = (
+        descriptions_in(_TERMS.validate_python(version.terms), text_sections(version.canonical_text), language)
+        if version is not None
+        else {}
+    )
     for record in timeline.commitments:
         numbers = {entry.id: index for index, entry in enumerate(record.entries, start=1)}
         row = record.row
         owed = "" if row.kind == CommitmentKind.no_contact else _amount(row.kind, row.quantity, row.currency, language)
+        ours = version is not None and row.version_id == version.id
+        description = described.get((row.term_number, row.sequence), row.description) if ours else row.description
         commitments.append(
             CommitmentView(
-                description=row.description,
+                description=description,
                 kind=_(KIND_LABELS[row.kind]),
                 owed_by=names.get(row.owed_by_id) or _(RESPONSIBLE_PARTY),
                 due=_due(record, _, language),

@@ -12,6 +12,7 @@ app's own static files, so nothing is fetched from the network or read from else
 
 import json
 import mimetypes
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +20,9 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
@@ -27,14 +30,11 @@ from app.agreements.commitment_rules import commitments_from_terms
 from app.agreements.models import AgreementVersion, CommitmentKind, Review, ReviewDecision, Signature
 from app.agreements.rules import INTENT_STATEMENT
 from app.agreements.service import signatures_of
-from app.agreements.terms import (
-    Term,
-    term_sentence,
-)
+from app.agreements.terms import RECORD_LANGUAGE, Term, read_text, text_sections
 from app.auth.models import User
 from app.conferences.models import Case, Participant, ParticipantRole
 from app.config import PROJECT_ROOT
-from app.i18n import N_, Translate, long_day, translator
+from app.i18n import N_, Translate, gettext, language_name, long_day, translator
 from app.i18n import install as install_i18n
 from app.programs.models import Program
 
@@ -55,6 +55,53 @@ pdf_templates = install_i18n(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+)
+
+# The running headers and footers of every page, in the copy's language (`page_style`).
+AGREEMENT_HEADER = N_("Reparation agreement, case %(reference)s")
+FOLLOWUP_HEADER = N_("Follow-up report, case %(reference)s")
+HASH_FOOTER = N_("Text SHA-256 %(sha)s")
+AGREEMENT_HASH_FOOTER = N_("Agreement text SHA-256 %(sha)s")
+PAGE_FOOTER = N_("Page %(page)s of %(pages)s")
+# What a placeholder of those messages is on the printed page: a page counter or a string the body sets.
+_PAGE_VALUES = {
+    "page": "counter(page)",
+    "pages": "counter(pages)",
+    "reference": "string(case-reference)",
+    "sha": "string(text-hash)",
+}
+
+
+def css_content(message: str) -> str:
+    """A translated message as a CSS `content` value: its words as CSS strings, its placeholders as the
+    page's counters and strings. "Página %(page)s de %(pages)s" -> "Página " counter(page) " de " counter(pages)."""
+    parts = []
+    for index, part in enumerate(re.split(r"%\((\w+)\)s", message)):
+        if index % 2:
+            parts.append(_PAGE_VALUES[part])
+        elif part:
+            escaped = part.replace("\\", "\\5C ").replace('"', "\\22 ").replace("<", "\\3C ").replace("\n", " ")
+            parts.append(f'"{escaped}"')
+    return " ".join(parts)
+
+
+@pass_context
+def page_style(context: Context, header: str, footer: str = HASH_FOOTER) -> Markup:
+    """The @page rule that writes the running header and footers in the copy's language (`lang`)."""
+    language = context.get("lang") or RECORD_LANGUAGE
+    top, bottom, page = (css_content(gettext(m, language)) for m in (header, footer, PAGE_FOOTER))
+    # Safe: css_content writes every word as a CSS string, with quotes, backslashes and "<" escaped.
+    return Markup(  # noqa: S704
+        f"@page {{ @top-right {{ content: {top}; }} @bottom-left {{ content: {bottom}; }} "
+        f"@bottom-right {{ content: {page}; }} }}"
+    )
+
+
+pdf_templates.globals.update(
+    page_style=page_style,
+    AGREEMENT_HEADER=AGREEMENT_HEADER,
+    FOLLOWUP_HEADER=FOLLOWUP_HEADER,
+    AGREEMENT_HASH_FOOTER=AGREEMENT_HASH_FOOTER,
 )
 
 ROLE_LABELS = {
@@ -101,6 +148,7 @@ class SignatureBlock:
     recorded_by: str | None  # the facilitator who recorded an in-person signature of a party
     bound_to_text: bool
     evidence: str  # a summary: never the IP address or the user agent itself
+    intent_statement: str = INTENT_STATEMENT  # as the signature keeps it: the words the signer ticked
 
 
 @dataclass(frozen=True)
@@ -132,8 +180,10 @@ class AgreementView:
     signatures: list[SignatureBlock]
     acceptances: list[AcceptanceLine]
     language: str = "en"
-    intent_statement: str = INTENT_STATEMENT  # as every signature stores it, in English
-    intent_statement_translated: str = INTENT_STATEMENT  # the same in the copy's language
+    intent_statement_translated: str = INTENT_STATEMENT  # the statement each signer ticked, in the copy's language
+    text_languages: tuple[str, ...] = ("en",)  # the languages the signed text is written in, English first
+    terms_language: str = "en"  # the language the terms are shown in: the copy's, when the text has it
+    language_names: str = "English"  # the text's languages, named in the copy's language
 
 
 # --- the URL fetcher ----------------------------------------------------------------------------
@@ -189,13 +239,16 @@ def _role_label(role: str, _: Translate) -> str:
     return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role.replace("_", " ").capitalize()
 
 
-def commitment_rows(terms: list[Term], names: dict[int, str], language: str = "en") -> list[CommitmentRow]:
+def commitment_rows(
+    terms: list[Term], names: dict[int, str], language: str = "en", text_language: str = "en"
+) -> list[CommitmentRow]:
     """The follow-up schedule: the commitments sealing creates (`commitments_from_terms`), each with who
     owes it and how completion is checked. Dated rows come first, in date order; undated and standing
-    rows (no contact) follow. The commitments are the agreement's words; dates and labels are in `language`."""
+    rows (no contact) follow. Dates and labels are in `language`; what is owed is described in
+    `text_language`, the language the copy shows the terms in."""
     _ = translator(language)
     rows: list[CommitmentRow] = []
-    for spec in commitments_from_terms(terms):
+    for spec in commitments_from_terms(terms, text_language):
         who = names.get(spec.owed_by_id) or _(RESPONSIBLE_PARTY)
         check = _(spec.verification)
         if spec.kind == CommitmentKind.no_contact:
@@ -265,6 +318,7 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion, l
                 recorded_by=users.get(signature.recorded_by_id) if in_person_for_party else None,
                 bound_to_text=signature.text_sha256 == version.text_sha256,
                 evidence=_evidence(signature, _),
+                intent_statement=signature.intent_statement,
             )
         )
 
@@ -286,10 +340,20 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion, l
 
     amends = session.get(AgreementVersion, version.amends_version_id) if version.amends_version_id else None
     sealed = version.sealed_at or version.created_at
+    # The terms exactly as the signed text says them, in each of its languages: nothing is reworded.
+    texts = {code: read_text(version.canonical_text, code) for code in text_sections(version.canonical_text)}
+    terms_language = language if language in texts else RECORD_LANGUAGE
     term_data = []
-    for term, stored in zip(terms, version.terms, strict=True):
-        who = names.get(term.owed_by, RESPONSIBLE_PARTY)  # the terms are shown as written, in English
-        term_data.append(stored | {"owed_by_name": who, "sentence": term_sentence(term, who)})
+    for number, (term, stored) in enumerate(zip(terms, version.terms, strict=True)):
+        sentences = {code: text.terms[number] for code, text in texts.items() if number < len(text.terms)}
+        term_data.append(
+            stored
+            | {
+                "owed_by_name": names.get(term.owed_by, RESPONSIBLE_PARTY),
+                "sentence": sentences.get(RECORD_LANGUAGE, ""),
+                "sentences": sentences,
+            }
+        )
     return AgreementView(
         program_name=program.name if program else "",
         timezone=str(tz),
@@ -302,13 +366,16 @@ def agreement_view(session: Session, *, case: Case, version: AgreementVersion, l
         sealed_at=_local(sealed, tz, language),
         sealed_at_utc=sealed.astimezone(UTC),
         parties=parties,
-        terms=[d["sentence"] for d in term_data],
+        terms=list(texts[terms_language].terms),
         term_data=term_data,
-        commitments=commitment_rows(terms, names, language),
+        commitments=commitment_rows(terms, names, language, terms_language),
         signatures=blocks,
         acceptances=acceptances,
         language=language,
         intent_statement_translated=_(INTENT_STATEMENT),
+        text_languages=tuple(texts),
+        terms_language=terms_language,
+        language_names=", ".join(language_name(code, language) for code in texts),
     )
 
 
@@ -329,6 +396,7 @@ def agreement_json(view: AgreementView) -> bytes:
         "sha256": view.text_sha256,
         "sha256_of": "canonical_text, encoded as UTF-8",
         "canonical_text": view.canonical_text,
+        "languages": list(view.text_languages),
         "parties": [asdict(p) for p in view.parties],
         "terms": view.term_data,
         "commitments": [
@@ -351,7 +419,7 @@ def agreement_json(view: AgreementView) -> bytes:
                 "signed_at": s.signed_at_utc,
                 "method": s.method,
                 "text_sha256": view.text_sha256 if s.bound_to_text else None,
-                "intent_statement": view.intent_statement,
+                "intent_statement": s.intent_statement,
             }
             for s in view.signatures
         ],

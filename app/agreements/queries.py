@@ -18,7 +18,8 @@ from app.agreements.models import (
     Signature,
     SignatureDecline,
 )
-from app.agreements.terms import Term, canonical_text
+from app.agreements.service import participant_languages
+from app.agreements.terms import Term, agreement_text, text_languages
 from app.auth.models import UserRole
 from app.conferences.models import Case, CaseSession, Participant, ParticipantRole, SessionKind, SessionStatus
 
@@ -226,11 +227,13 @@ def preview_text(session: Session, *, case: Case, terms: list[Term], number: int
     people = participants(session, case=case)
     names = {p.id: p.display_name for p in people}
     shown = {p.id: p.display_name for p in people if p.role in PARTY_ROLES}
-    return canonical_text(
+    terms = [t for t in terms if t.owed_by in names]
+    return agreement_text(
         case_reference=case.reference,
         number=number,
-        parties=shown | {t.owed_by: names[t.owed_by] for t in terms if t.owed_by in names},
-        terms=[t for t in terms if t.owed_by in names],
+        parties=shown | {t.owed_by: names[t.owed_by] for t in terms},
+        terms=terms,
+        languages=text_languages(terms, participant_languages(session, case=case)),
     )
 
 

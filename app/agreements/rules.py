@@ -1,11 +1,13 @@
 """Gates G4 (review before signing) and G5 (signing and sealing): the transition table and checks. Pure."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.agreements.models import ReviewDecision, VersionStatus
+from app.agreements.models import ReviewDecision, TermKind, VersionStatus
+from app.agreements.terms import Term, untranslated
+from app.conferences.models import ParticipantRole
 from app.errors import Condition
-from app.i18n import N_
+from app.i18n import N_, Filled
 
 # Which status a version may move to from each status. Sealed versions move only to superseded,
 # and only when a sealed amendment replaces them; nothing else ever changes a sealed version.
@@ -30,6 +32,32 @@ EDITABLE = frozenset(
         VersionStatus.signing,
     }
 )
+
+# Who may owe each kind of term. What repairs the harm is owed by the responsible party; another
+# commitment may also be taken on by a supporter or a member of the community. Never the survivor, and
+# never the interpreter, whose part is to carry words.
+OWER_ROLES: dict[TermKind, frozenset[ParticipantRole]] = {
+    kind: frozenset({ParticipantRole.responsible_party}) for kind in TermKind if kind != TermKind.other
+} | {
+    TermKind.other: frozenset(
+        {ParticipantRole.responsible_party, ParticipantRole.supporter, ParticipantRole.community_member}
+    )
+}
+OWER_MESSAGES: dict[TermKind, str] = {
+    kind: N_("Choose the responsible party: only they can owe this kind of term.")
+    for kind in TermKind
+    if kind != TermKind.other
+} | {TermKind.other: N_("Choose the responsible party, a supporter or a community member.")}
+
+
+def ower_problems(terms: Sequence[Term], roles: dict[int, ParticipantRole]) -> dict[int, str]:
+    """The terms (by index from 0) owed by someone who cannot owe that kind of term, with what to do."""
+    return {
+        index: OWER_MESSAGES[term.kind]
+        for index, term in enumerate(terms)
+        if term.owed_by in roles and roles[term.owed_by] not in OWER_ROLES[term.kind]
+    }
+
 
 INTENT_STATEMENT = N_("I have read this agreement and I sign it of my own free will.")
 
@@ -68,13 +96,17 @@ def review_conditions(
     for review in reviews:
         latest[review.participant_id] = review
     conditions = []
-    for person, code, who in (
-        (survivor_id, "survivor_acceptance_missing", "The survivor"),
-        (responsible_id, "responsible_acceptance_missing", "The responsible party"),
+    for person, code, message in (
+        (survivor_id, "survivor_acceptance_missing", N_("The survivor has not accepted this exact version.")),
+        (
+            responsible_id,
+            "responsible_acceptance_missing",
+            N_("The responsible party has not accepted this exact version."),
+        ),
     ):
         review = latest.get(person) if person is not None else None
         if review is None or review.decision != ReviewDecision.accepted or review.text_sha256 != text_sha256:
-            conditions.append(Condition(code, f"{who} has not accepted this exact version.", participant_id=person))
+            conditions.append(Condition(code, message, participant_id=person))
     return conditions
 
 
@@ -105,6 +137,34 @@ def signing_conditions(
         conditions.append(Condition("not_a_signer", N_("You are not one of the people who sign this agreement.")))
     if signer_key in set(signed):
         conditions.append(Condition("already_signed", N_("You have already signed this version.")))
+    return conditions
+
+
+def language_conditions(*, terms: Sequence[Term], written_in: Iterable[str], readers: Iterable[str]) -> list[Condition]:
+    """Each person reads the agreement in their own language: a version goes to review and to signing only
+    when its text is written in every language a participant of the case reads (every term translated)."""
+    written = set(written_in)
+    conditions = []
+    for language in sorted(set(readers) - written):
+        missing = [number for number, term in enumerate(terms, start=1) if untranslated(term, language)]
+        for number in missing or [0]:
+            conditions.append(
+                Condition(
+                    "translation_missing",
+                    Filled(
+                        N_("Term %(number)s has no wording in %(language)s yet. Add it, say who translated it."),
+                        number=number,
+                        language=language,
+                    )
+                    if number
+                    else Filled(
+                        N_(
+                            "The text has no %(language)s version yet, the language a participant reads. Save it again."
+                        ),
+                        language=language,
+                    ),
+                )
+            )
     return conditions
 
 

@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 from starlette.datastructures import FormData
 
 from app.agreements.models import ReviewDecision, TermKind, VersionStatus
-from app.agreements.terms import CURRENCIES, Term
+from app.agreements.terms import CURRENCIES, RECORD_LANGUAGE, Term
 from app.conferences.models import ParticipantRole
 from app.db import RecordId
-from app.i18n import N_
+from app.i18n import LANGUAGES, N_
 from app.schemas import InputModel, refuse_nul
 from app.web import friendly_message
 
@@ -238,6 +238,10 @@ class DiffPublic(BaseModel):
 
 _FIELDS = ("kind", "owed_by", "note", "form", "due_date", "currency", "amount", "hours", "deadline", "where")
 _FIELDS += ("program_name", "sessions", "until", "end_date", "text", "split_count", "split_first")
+# What a person wrote in a term, in each other language a participant reads, and who translated it.
+TRANSLATION_LANGUAGES = tuple(code for code in LANGUAGES if code != RECORD_LANGUAGE)
+_WORDING = ("note", "text", "where", "program_name", "translated_by")
+_TRANSLATED = tuple(f"{code}-{name}" for code in TRANSLATION_LANGUAGES for name in _WORDING)
 _ROW = re.compile(r"^terms-(\d{1,3})-kind$")
 _INSTALMENT = re.compile(r"^terms-(\d{1,3})-instalments-(\d{1,3})-(due_date|amount)$")
 _MONEY = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
@@ -245,7 +249,7 @@ _MONEY = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 
 def blank_row(kind: str, owed_by: int | None) -> dict[str, Any]:
     """A new, empty term of this kind, as the editor shows it."""
-    row: dict[str, Any] = {name: "" for name in _FIELDS} | {"kind": kind, "owed_by": str(owed_by or "")}
+    row: dict[str, Any] = {name: "" for name in _FIELDS + _TRANSLATED} | {"kind": kind, "owed_by": str(owed_by or "")}
     row["instalments"] = [{"due_date": "", "amount": ""}] if kind == TermKind.restitution else []
     if kind == TermKind.restitution:
         row["currency"] = "EUR"
@@ -259,7 +263,7 @@ def rows_from_form(form: FormData) -> list[dict[str, Any]]:
     indexes = sorted({int(m.group(1)) for key in form.keys() if (m := _ROW.match(key))})
     rows = []
     for i in indexes[:MAX_TERMS]:
-        row: dict[str, Any] = {name: _text(form.get(f"terms-{i}-{name}")) for name in _FIELDS}
+        row: dict[str, Any] = {name: _text(form.get(f"terms-{i}-{name}")) for name in _FIELDS + _TRANSLATED}
         found: dict[int, dict[str, str]] = {}
         for key in form.keys():
             if (m := _INSTALMENT.match(key)) and int(m.group(1)) == i:
@@ -294,6 +298,8 @@ def rows_from_terms(terms: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if term["kind"] == TermKind.no_contact:
             row["until"] = "date" if term.get("end_date") else "indefinite"
             row["end_date"] = str(term.get("end_date") or "")
+        for code, wording in (term.get("translations") or {}).items():
+            row |= {f"{code}-{name}": str(wording.get(name) or "") for name in _WORDING if f"{code}-{name}" in row}
         rows.append(row)
     return rows
 
@@ -357,6 +363,13 @@ def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str,
         case TermKind.other:
             optional("text")
             optional("due_date")
+    translations = {
+        code: {name: row[f"{code}-{name}"] for name in _WORDING}
+        for code in TRANSLATION_LANGUAGES
+        if any(row[f"{code}-{name}"] for name in _WORDING)
+    }
+    if translations:
+        data["translations"] = translations
     return data
 
 
@@ -372,6 +385,8 @@ def _field_key(loc: tuple[Any, ...]) -> str:
     if len(loc) < 3:
         return "terms" if len(loc) == 1 else f"terms-{loc[1]}"
     parts = [str(p).replace("amount_cents", "amount") for p in loc[3:]]
+    if parts[:1] == ["translations"]:  # ("terms", 0, kind, "translations", "es", "note") -> "terms-0-es-note"
+        parts = parts[1:]
     return "-".join(["terms", str(loc[1]), *parts])
 
 

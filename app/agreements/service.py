@@ -5,6 +5,8 @@ signature given so far. Sealing happens in the signing request's own transaction
 sealed with its stored PDF, or not at all.
 """
 
+from dataclasses import replace
+
 from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -26,17 +28,28 @@ from app.agreements.rules import (
     INTENT_STATEMENT,
     ReviewFact,
     all_signed,
+    can_move,
+    language_conditions,
+    ower_problems,
     review_conditions,
     signing_conditions,
     transition_conditions,
 )
-from app.agreements.terms import Term, canonical_text, text_hash
+from app.agreements.terms import (
+    RECORD_LANGUAGE,
+    Term,
+    agreement_text,
+    stored_term,
+    text_hash,
+    text_languages,
+    text_sections,
+)
 from app.audit.service import record_event
 from app.conferences.models import Case, CaseSession, Participant, ParticipantRole, SessionKind, SessionStatus
 from app.conferences.service import require_case_writer, require_open_case
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound
-from app.i18n import N_, language_for
+from app.i18n import N_, gettext, language_for
 from app.notifications.service import notify_case_facilitators
 
 FACILITATOR_SIGNER = "facilitator"
@@ -100,20 +113,26 @@ def _new_version(
         if term.owed_by not in names:
             message = "Each term must be owed by a participant of this case."
             raise InvalidInput(message, field_errors={"terms": message})
+    if wrong := ower_problems(terms, {p.id: ParticipantRole(p.role) for p in people}):  # type: ignore[misc]
+        first = min(wrong)
+        raise InvalidInput(
+            wrong[first], field_errors={f"terms-{index}-owed_by": message for index, message in wrong.items()}
+        )
     parties = {
         p.id: p.display_name for p in people if p.role in (ParticipantRole.survivor, ParticipantRole.responsible_party)
     }
-    text = canonical_text(
+    text = agreement_text(
         case_reference=case.reference,
         number=number,
         parties=parties | {t.owed_by: names[t.owed_by] for t in terms},
         terms=terms,
+        languages=text_languages(terms, participant_languages(session, case=case)),
     )
     version = AgreementVersion(
         program_id=case.program_id,
         agreement_id=agreement.id,
         number=number,  # type: ignore[arg-type]
-        terms=[t.model_dump(mode="json") for t in terms],
+        terms=[stored_term(t) for t in terms],
         canonical_text=text,
         text_sha256=text_hash(text),
         amends_version_id=amends.id if amends else None,
@@ -248,10 +267,25 @@ def start_amendment(
     return version
 
 
+def reading_conditions(session: Session, *, case: Case, version: AgreementVersion) -> list[Condition]:
+    """What keeps a participant from reading this version in their own language (every term translated),
+    each with the way to the editor, where the wording is added."""
+    problems = language_conditions(
+        terms=_TERMS.validate_python(version.terms),
+        written_in=text_sections(version.canonical_text),
+        readers=participant_languages(session, case=case),
+    )
+    return [replace(problem, fix_path=f"/cases/{case.id}/agreement/edit") for problem in problems]
+
+
 def send_for_review(session: Session, *, actor: Actor, case: Case, version: AgreementVersion) -> AgreementVersion:
     """Send this exact version to the survivor and the responsible party for review (G4)."""
     require_case_writer(actor)
     require_open_case(session, case=case)
+    if can_move(VersionStatus(version.status), VersionStatus.in_review):
+        problems = reading_conditions(session, case=case, version=version)
+        if problems:
+            raise Conflict("Each person must be able to read this version in their language.", conditions=problems)
     _move(session, version=version, target=VersionStatus.in_review)
     record_event(
         session,
@@ -368,6 +402,7 @@ def send_for_signature(session: Session, *, actor: Actor, case: Case, version: A
         responsible_id=responsible.id if responsible else None,
     )
     problems += transition_conditions(VersionStatus(version.status), VersionStatus.signing)
+    problems += reading_conditions(session, case=case, version=version)
     if problems:
         raise Conflict("This version cannot be sent for signature yet.", conditions=problems)
     _move(session, version=version, target=VersionStatus.signing)
@@ -405,8 +440,10 @@ def sign_version(
     ip_address: str | None,
     user_agent: str | None,
     participant: Participant | None = None,
+    language: str = RECORD_LANGUAGE,
 ) -> Signature:
-    """G5: sign the exact text (its SHA-256). The last required signature seals the version."""
+    """G5: sign the exact text (its SHA-256). The last required signature seals the version. The intent
+    statement is kept in `language`, the words the signer ticked."""
     if actor.kind == "participant":
         if participant is None or actor.participant_id != participant.id:
             raise NotFound("No such agreement.")
@@ -446,7 +483,7 @@ def sign_version(
         signer_role=str(role),
         text_sha256=text_sha256,
         typed_name=typed_name.strip(),
-        intent_statement=INTENT_STATEMENT,
+        intent_statement=gettext(INTENT_STATEMENT, language),
         method=method,
         recorded_by_id=actor.user_id,
         ip_address=ip_address,

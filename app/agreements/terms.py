@@ -1,7 +1,11 @@
-"""Agreement terms: what each kind holds, and how it reads in plain language.
+"""Agreement terms: what each kind holds, and how it reads in plain language, in every reader's language.
 
-The canonical text of a version is built from its terms by `canonical_text`; its SHA-256 is what
-every review and signature is bound to. Money is kept in minor units (cents) so nothing is lost.
+The canonical text of a version is built from its terms by `agreement_text`: the English text, then the
+same agreement in each other language a participant of the case reads. Its SHA-256 is what every review
+and signature is bound to, so no language's wording can change without a new version. Amounts, dates and
+the fixed wording of each kind of term come from the translation catalog (one source for every language);
+what a person wrote (a note, a place, a program's name, another commitment) is translated by a person,
+and the term records who (`TermWording.translated_by`). Money is kept in minor units (cents).
 """
 
 import hashlib
@@ -14,6 +18,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.agreements.models import TermKind
+from app.i18n import LANGUAGES, N_, long_day, money, translator
+
+RECORD_LANGUAGE = "en"
+# The fields a person writes in words, per kind of term: each needs its wording in every reader's language.
+WRITTEN_FIELDS: dict[str, tuple[str, ...]] = {
+    TermKind.apology: ("note",),
+    TermKind.restitution: ("note",),
+    TermKind.service_hours: ("where", "note"),
+    TermKind.program_attendance: ("program_name", "note"),
+    TermKind.no_contact: ("note",),
+    TermKind.other: ("text", "note"),
+}
 
 CURRENCIES = ("EUR", "USD", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN", "RON", "MXN", "BRL")
 
@@ -27,9 +43,49 @@ class Instalment(BaseModel):
     amount_cents: int = Field(gt=0, le=10**11)
 
 
+class TermWording(BaseModel):
+    """What a person wrote in a term, in another language, and who translated it."""
+
+    note: str = Field(default="", max_length=2_000)
+    text: str = Field(default="", max_length=2_000)
+    where: str = Field(default="", max_length=200)
+    program_name: str = Field(default="", max_length=200)
+    translated_by: str = Field(
+        default="", max_length=200, description="Who translated it: the interpreter's or the facilitator's name."
+    )
+
+    def written(self) -> dict[str, str]:
+        return {name: getattr(self, name).strip() for name in ("note", "text", "where", "program_name")}
+
+
 class _Term(BaseModel):
     owed_by: int = Field(description="The participant who owes this term (usually the responsible party).")
     note: str = Field(default="", max_length=2_000, description="Anything else the parties agreed about this term.")
+    translations: dict[str, TermWording] = Field(
+        default_factory=dict,
+        description="What was written in this term (the note, a place, a program's name, the commitment's own "
+        "words) in each other language a participant reads, keyed by language (`es`), with who translated it. "
+        "Amounts, dates and the fixed wording are translated by Mend.",
+    )
+
+    @field_validator("translations")
+    @classmethod
+    def _languages(cls, value: dict[str, TermWording]) -> dict[str, TermWording]:
+        for language in value:
+            if language not in LANGUAGES or language == RECORD_LANGUAGE:
+                raise ValueError(N_("Give translations only in a language Mend speaks, other than English (es)."))
+        return value
+
+    @model_validator(mode="after")
+    def _translated_what_was_written(self) -> "_Term":
+        needed = written_fields(self)  # type: ignore[arg-type]
+        for wording in self.translations.values():
+            given = {name for name, text in wording.written().items() if text}
+            if given - set(needed):
+                raise ValueError(N_("Translate only what the term says in English: write the English wording first."))
+            if given and not wording.translated_by.strip():
+                raise ValueError(N_("Say who translated this term."))
+        return self
 
 
 class ApologyTerm(_Term):
@@ -92,54 +148,181 @@ Term = Annotated[
     Field(discriminator="kind"),
 ]
 
-_APOLOGY_FORMS = {
-    "spoken": "say sorry in person",
-    "written": "write a letter of apology",
-    "letter_through_program": "write a letter of apology, passed on through the program",
+# Each sentence whole, so that a translation can order its words as the language needs.
+_APOLOGY = {
+    "spoken": (N_("%(who)s will say sorry in person."), N_("%(who)s will say sorry in person by %(date)s.")),
+    "written": (
+        N_("%(who)s will write a letter of apology."),
+        N_("%(who)s will write a letter of apology by %(date)s."),
+    ),
+    "letter_through_program": (
+        N_("%(who)s will write a letter of apology, passed on through the program."),
+        N_("%(who)s will write a letter of apology, passed on through the program by %(date)s."),
+    ),
 }
+RESPONSIBLE_PARTY = N_("The responsible party")
 
 
-def _d(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
+def written_fields(term: "Term") -> tuple[str, ...]:
+    """The fields of this term that hold words a person wrote in English (and so need translating)."""
+    return tuple(name for name in WRITTEN_FIELDS[term.kind] if str(getattr(term, name) or "").strip())
 
 
-def term_sentence(term: Term, who: str) -> str:
-    """One term as the parties will read it."""
+def untranslated(term: "Term", language: str) -> bool:
+    """Whether the term lacks its wording in `language` (English terms are the original)."""
+    if language == RECORD_LANGUAGE:
+        return False
+    wording = term.translations.get(language)
+    needed = written_fields(term)
+    return bool(needed) and (wording is None or not all(wording.written()[name] for name in needed))
+
+
+def written_in(term: "Term", name: str, language: str) -> str:
+    """What was written in `name`, in `language`."""
+    if language == RECORD_LANGUAGE:
+        return str(getattr(term, name) or "").strip()
+    wording = term.translations.get(language)
+    return wording.written()[name] if wording else ""
+
+
+def _date(value: date, language: str) -> str:
+    return f"{value.day} {value:%B %Y}" if language == RECORD_LANGUAGE else long_day(value, language=language)
+
+
+def written_money(cents: int, currency: str, language: str) -> str:
+    return format_money(cents, currency) if language == RECORD_LANGUAGE else money(cents, currency, language=language)
+
+
+def term_sentence(term: Term, who: str, language: str = RECORD_LANGUAGE) -> str:
+    """One term as the parties will read it, in `language` (its written parts as translated)."""
+    _ = translator(language)
     match term:
         case ApologyTerm():
-            by = f" by {_d(term.due_date)}" if term.due_date else ""
-            sentence = f"{who} will {_APOLOGY_FORMS[term.form]}{by}."
+            undated, dated = _APOLOGY[term.form]
+            if term.due_date:
+                sentence = _(dated, who=who, date=_date(term.due_date, language))
+            else:
+                sentence = _(undated, who=who)
         case RestitutionTerm():
-            total = format_money(term.amount_cents, term.currency)
+            total = written_money(term.amount_cents, term.currency, language)
             if len(term.instalments) == 1:
-                sentence = f"{who} will pay {total} by {_d(term.instalments[0].due_date)}."
+                sentence = _(
+                    "%(who)s will pay %(total)s by %(date)s.",
+                    who=who,
+                    total=total,
+                    date=_date(term.instalments[0].due_date, language),
+                )
             else:
                 parts = "; ".join(
-                    f"{format_money(i.amount_cents, term.currency)} by {_d(i.due_date)}" for i in term.instalments
+                    _(
+                        "%(amount)s by %(date)s",
+                        amount=written_money(i.amount_cents, term.currency, language),
+                        date=_date(i.due_date, language),
+                    )
+                    for i in term.instalments
                 )
-                sentence = f"{who} will pay {total} in {len(term.instalments)} instalments: {parts}."
+                sentence = _(
+                    "%(who)s will pay %(total)s in %(count)s instalments: %(parts)s.",
+                    who=who,
+                    total=total,
+                    count=len(term.instalments),
+                    parts=parts,
+                )
         case ServiceHoursTerm():
-            where = f" at {term.where}" if term.where else ""
-            sentence = f"{who} will do {term.hours} hours of community service{where} by {_d(term.deadline)}."
+            values = {"who": who, "hours": term.hours, "date": _date(term.deadline, language)}
+            if term.where:
+                sentence = _(
+                    "%(who)s will do %(hours)s hours of community service at %(where)s by %(date)s.",
+                    where=written_in(term, "where", language),
+                    **values,
+                )
+            else:
+                sentence = _("%(who)s will do %(hours)s hours of community service by %(date)s.", **values)
         case ProgramAttendanceTerm():
-            sentence = f"{who} will attend {term.sessions} sessions of {term.program_name} by {_d(term.deadline)}."
+            sentence = _(
+                "%(who)s will attend %(sessions)s sessions of %(program)s by %(date)s.",
+                who=who,
+                sessions=term.sessions,
+                program=written_in(term, "program_name", language),
+                date=_date(term.deadline, language),
+            )
         case NoContactTerm():
-            until = f"until {_d(term.end_date)}" if term.end_date else "with no end date"
-            sentence = f"{who} will not contact the survivor in any way, directly or through others, {until}."
+            if term.end_date:
+                sentence = _(
+                    "%(who)s will not contact the survivor in any way, directly or through others, until %(date)s.",
+                    who=who,
+                    date=_date(term.end_date, language),
+                )
+            else:
+                sentence = _(
+                    "%(who)s will not contact the survivor in any way, directly or through others, with no end date.",
+                    who=who,
+                )
         case OtherTerm():
-            sentence = f"{who} will do the following by {_d(term.due_date)}: {term.text.strip()}"
-    note = term.note.strip()
+            sentence = _(
+                "%(who)s will do the following by %(date)s: %(text)s",
+                who=who,
+                date=_date(term.due_date, language),
+                text=written_in(term, "text", language),
+            )
+    note = written_in(term, "note", language)
     return f"{sentence} {note}" if note else sentence
 
 
-def canonical_text(*, case_reference: str, number: int, parties: dict[int, str], terms: list[Term]) -> str:
-    """The exact text reviews and signatures are bound to: stable for the same content."""
-    lines = [f"Reparation agreement, case {case_reference}, version {number}", ""]
-    lines.append("Parties: " + "; ".join(f"{name}" for _, name in sorted(parties.items())))
-    lines.append("")
+def canonical_text(
+    *, case_reference: str, number: int, parties: dict[int, str], terms: list[Term], language: str = RECORD_LANGUAGE
+) -> str:
+    """The text of the agreement in one language: stable for the same content."""
+    _ = translator(language)
+    lines = [_("Reparation agreement, case %(reference)s, version %(number)s", reference=case_reference, number=number)]
+    lines += ["", _("Parties: %(names)s", names="; ".join(name for _id, name in sorted(parties.items()))), ""]
     for index, term in enumerate(terms, start=1):
-        lines.append(f"{index}. {term_sentence(term, parties.get(term.owed_by, 'The responsible party'))}")
+        who = parties.get(term.owed_by) or _(RESPONSIBLE_PARTY)
+        lines.append(f"{index}. {term_sentence(term, who, language)}")
     return "\n".join(lines).strip() + "\n"
+
+
+def _section_mark(language: str) -> str:
+    return f"=== {language} ==="
+
+
+_SECTION = re.compile(r"^=== ([a-z]{2,3}) ===$")
+
+
+def text_languages(terms: list[Term], readers: set[str]) -> list[str]:
+    """The languages a version's text is written in: English, then each reader's language in which
+    every term has its wording (a draft may still lack one; it cannot go to review then)."""
+    others = sorted(language for language in readers if language in LANGUAGES and language != RECORD_LANGUAGE)
+    return [RECORD_LANGUAGE, *(language for language in others if not any(untranslated(t, language) for t in terms))]
+
+
+def agreement_text(
+    *, case_reference: str, number: int, parties: dict[int, str], terms: list[Term], languages: list[str]
+) -> str:
+    """The exact text reviews and signatures are bound to: the English text, then the same agreement in
+    each other language, each after a line `=== es ===`. With English alone it is the English text."""
+    texts = [
+        canonical_text(case_reference=case_reference, number=number, parties=parties, terms=terms, language=language)
+        for language in languages
+    ]
+    sections = [
+        texts[0],
+        *(f"{_section_mark(language)}\n{text}" for language, text in zip(languages[1:], texts[1:], strict=True)),
+    ]
+    return "\n".join(sections)
+
+
+def text_sections(text: str) -> dict[str, str]:
+    """A canonical text's sections by language, each as that language's reader reads it."""
+    sections: dict[str, list[str]] = {RECORD_LANGUAGE: []}
+    current = RECORD_LANGUAGE
+    for line in text.split("\n"):
+        if match := _SECTION.match(line):
+            current = match.group(1)
+            sections[current] = []
+        else:
+            sections[current].append(line)
+    return {language: "\n".join(lines).strip("\n") + "\n" for language, lines in sections.items()}
 
 
 def text_hash(text: str) -> str:
@@ -156,22 +339,33 @@ class AgreementText:
     title: str
     parties: str
     terms: tuple[str, ...]
+    language: str = RECORD_LANGUAGE
 
 
-def read_text(text: str) -> AgreementText:
-    """Lay out a canonical text, line for line: nothing is reworded, so what is read is what is signed."""
+def read_text(text: str, language: str = RECORD_LANGUAGE) -> AgreementText:
+    """Lay out a canonical text in `language` (English when the text is not written in it), line for
+    line: nothing is reworded, so what is read is what is signed."""
+    sections = text_sections(text)
+    language = language if language in sections else RECORD_LANGUAGE
     title, parties, terms = "", "", []
-    for line in text.splitlines():
+    for line in sections[language].splitlines():
         if not line.strip():
             continue
         if match := _TERM_LINE.match(line):
             terms.append(match.group(2))
-        elif line.startswith("Parties: ") and not terms:
-            parties = line
         elif not title:
             title = line
         elif terms:  # a term whose note runs over several lines
             terms[-1] = f"{terms[-1]}\n{line}"
         else:
             parties = f"{parties}\n{line}".strip()
-    return AgreementText(title, parties, tuple(terms))
+    return AgreementText(title, parties, tuple(terms), language)
+
+
+def stored_term(term: Term) -> dict:
+    """A term as a version stores it: without `translations` when nothing was translated, so a version
+    of an English-only case stores exactly what it always did."""
+    data = term.model_dump(mode="json")
+    if not data.get("translations"):
+        data.pop("translations", None)
+    return data

@@ -26,7 +26,7 @@ from app.agreements.dependencies import (
     readable_versions,
 )
 from app.agreements.models import AgreementVersion, TermKind, VersionStatus
-from app.agreements.rules import INTENT_STATEMENT
+from app.agreements.rules import INTENT_STATEMENT, OWER_ROLES
 from app.agreements.schemas import (
     APOLOGY_FORM_LABELS,
     CURRENCY_OPTIONS,
@@ -44,6 +44,7 @@ from app.agreements.schemas import (
     rows_from_form,
     rows_from_terms,
 )
+from app.agreements.terms import RECORD_LANGUAGE
 from app.auth.dependencies import ActorDep, client_ip
 from app.conferences.dependencies import DetailCase, VisibleCase
 from app.conferences.models import Case, ParticipantRole
@@ -51,7 +52,7 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import record_case_read
 from app.db import SessionDep
 from app.errors import AppError, Conflict, InvalidInput
-from app.i18n import N_, Choices, Labels
+from app.i18n import N_, Choices, Labels, current_language, language_name
 from app.i18n import gettext as _
 from app.web import form_data, optional_id, redirect, render, translated, validate_form, verify_csrf
 
@@ -349,7 +350,15 @@ def _editor(
         "state": state,
         "errors": state.errors,
         "latest": latest,
-        "participants": [(str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})") for p in people],
+        # Per kind of term, only the people who can owe it (rules.OWER_ROLES).
+        "owers": {
+            kind.value: [
+                (str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})")
+                for p in people
+                if p.role in OWER_ROLES[kind]
+            ]
+            for kind in TermKind
+        },
         "conference_held": queries.conference_held(session, case=case),
         "preview_lines": queries.preview_text(session, case=case, terms=terms, number=number).rstrip("\n").split("\n"),
         "incomplete": incomplete,
@@ -357,6 +366,11 @@ def _editor(
         "current": current,
         "current_lines": current.canonical_text.rstrip("\n").split("\n") if current else [],
         "action_url": _url(case, "/amend" if state.amendment else "/edit"),
+        # Each term's written words are also given in each other language a participant reads.
+        "translation_languages": [
+            (code, language_name(code, current_language()))
+            for code in sorted(service.participant_languages(session, case=case) - {RECORD_LANGUAGE})
+        ],
     }
     return render(request, "agreements/edit.html", context, status_code=status_code, block=block)
 

@@ -20,6 +20,7 @@ from app.agreements.service import agreement_of, required_signers, signatures_of
 from app.agreements.terms import AgreementText, read_text
 from app.conferences.models import Case, Participant
 from app.errors import NotFound
+from app.i18n import language_for
 from app.portal.rules import AgreementStep
 
 
@@ -42,9 +43,10 @@ class OwnAgreement:
         return self.version.text_sha256[:12] if self.version else ""
 
 
-def agreement_text(version: AgreementVersion) -> AgreementText:
-    """Lay out the canonical text, line for line: nothing is reworded, so what is read is what is signed."""
-    return read_text(version.canonical_text)
+def agreement_text(version: AgreementVersion, language: str) -> AgreementText:
+    """Lay out the canonical text in the person's language (English when the text is not written in it),
+    line for line: nothing is reworded, so what is read is what is signed."""
+    return read_text(version.canonical_text, language)
 
 
 def _versions(session: Session, *, agreement_id: int) -> list[AgreementVersion]:
@@ -127,6 +129,7 @@ def own_agreement(session: Session, *, participant: Participant) -> OwnAgreement
     if case is None or not versions:
         return OwnAgreement(AgreementStep.nothing, None, None, 0, 0, None)
     latest = versions[0]
+    language = language_for(participant.preferred_language)
     in_force = next((v for v in versions if v.status == VersionStatus.sealed), None)
     step = _step(session, version=latest, participant=participant)
     deciding = step in _WITH_TEXT and step != AgreementStep.sealed
@@ -136,11 +139,11 @@ def own_agreement(session: Session, *, participant: Participant) -> OwnAgreement
     return OwnAgreement(
         step=step,
         version=None if step == AgreementStep.nothing else latest,
-        text=agreement_text(latest) if step in _WITH_TEXT else None,
+        text=agreement_text(latest, language) if step in _WITH_TEXT else None,
         signed=signed,
         required=len(required_signers(session, case=case)),
         in_force=in_force,
-        changes=changes_since_review(latest, reviewed),
+        changes=changes_since_review(latest, reviewed, language),
     )
 
 

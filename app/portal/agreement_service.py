@@ -49,7 +49,8 @@ def sign_own_agreement(
     ip_address: str | None,
     user_agent: str | None,
 ) -> Signature:
-    """Sign the exact text shown, in the portal, with the request's IP address and user agent as evidence."""
+    """Sign the exact text shown, in the portal, with the request's IP address and user agent as evidence; the
+    intent statement is kept in the words the person ticked (their language)."""
     own = _own(session, actor=actor, participant=participant, data=data)
     return agreements.sign_version(
         session,
@@ -62,6 +63,7 @@ def sign_own_agreement(
         intent_confirmed=data.intent_confirmed,
         ip_address=ip_address,
         user_agent=user_agent,
+        language=language_for(participant.preferred_language),
     )
 
 

@@ -60,7 +60,9 @@ class PortalCommitment(BaseModel):
     id: int
     kind: CommitmentKind
     kind_text: str
-    description: str = Field(description="The agreement's own words, in English.")
+    description: str = Field(
+        description="The agreement's own words, in the person's language where the signed text holds it."
+    )
     due_on: date | None
     status: CommitmentStatus
     status_text: str

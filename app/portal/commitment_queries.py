@@ -17,13 +17,26 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from app.agreements import commitment_service
-from app.agreements.commitment_rules import CommitmentStatus
-from app.agreements.models import Commitment, CommitmentKind, ProgressEntry, ProgressKind, Waiver, WaiverStatus
+from app.agreements.commitment_rules import CommitmentStatus, descriptions_in
+from app.agreements.models import (
+    AgreementVersion,
+    Commitment,
+    CommitmentKind,
+    ProgressEntry,
+    ProgressKind,
+    Waiver,
+    WaiverStatus,
+)
+from app.agreements.terms import Term, text_sections
 from app.conferences.models import Case, Participant, ParticipantRole
 from app.errors import NotFound
+from app.i18n import language_for
+
+_TERMS = TypeAdapter(list[Term])
 
 
 class Audience(StrEnum):
@@ -59,7 +72,7 @@ class OwnCommitment:
 
     id: int
     kind: CommitmentKind
-    description: str  # the agreement's words, in English
+    description: str  # the agreement's words, in the person's language when its signed text holds it
     due_on: date | None
     quantity: int
     done: int
@@ -67,6 +80,7 @@ class OwnCommitment:
     status: CommitmentStatus
     owed_by_viewer: bool
     entries: tuple[OwnEntry, ...]
+    description_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,22 @@ def _entries(session: Session, *, commitment_ids: list[int], with_reference: boo
     return found
 
 
+def _described(session: Session, *, rows: list[Commitment], language: str) -> dict[int, str]:
+    """Each commitment's description in `language`, by id, where its sealed version's text holds that
+    language (the stored descriptions are the English record's)."""
+    found: dict[int, str] = {}
+    for version_id in {c.version_id for c in rows}:
+        version = session.get(AgreementVersion, version_id)
+        if version is None:
+            continue
+        terms = _TERMS.validate_python(version.terms)
+        words = descriptions_in(terms, text_sections(version.canonical_text), language)
+        for c in rows:
+            if c.version_id == version_id and (c.term_number, c.sequence) in words:
+                found[c.id] = words[(c.term_number, c.sequence)]  # type: ignore[index]
+    return found
+
+
 def _commitments(
     session: Session, *, case: Case, participant: Participant, today: date, own_only: bool
 ) -> tuple[OwnCommitment, ...]:
@@ -145,11 +175,14 @@ def _commitments(
         if not own_only or c.owed_by_id == participant.id
     ]
     entries = _entries(session, commitment_ids=[c.id for c in rows], with_reference=own_only)  # type: ignore[misc]
+    language = language_for(participant.preferred_language)
+    described = _described(session, rows=rows, language=language)
     return tuple(
         OwnCommitment(
             id=c.id,  # type: ignore[arg-type]
             kind=CommitmentKind(c.kind),
-            description=c.description,
+            description=described.get(c.id, c.description),  # type: ignore[arg-type]
+            description_language=language if c.id in described else "en",
             due_on=c.due_on,
             quantity=c.quantity,
             done=c.progress_total,

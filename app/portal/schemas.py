@@ -22,6 +22,11 @@ class PortalInput(InputModel):
 
 
 class PortalConsentGive(PortalInput):
+    confirmed: bool = Field(
+        default=False,
+        description="The person read what this consent means and how to take it back, and confirmed. Without it "
+        "nothing is recorded (422): a yes is never one tap.",
+    )
     sheet_version: str | None = Field(
         default=None,
         max_length=20,

@@ -18,7 +18,8 @@ from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.conferences.service import require_case_writer
 from app.config import get_settings
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import N_
 from app.portal.models import PortalLink, PortalSession
 from app.portal.queries import find_portal_link
 from app.portal.schemas import PortalConsentGive, PortalConsentWithdraw, PortalInput
@@ -318,8 +319,12 @@ def record_information_read(session: Session, *, actor: Actor, participant: Part
 def give_portal_consent(
     session: Session, *, actor: Actor, participant: Participant, scope: ConsentScope, data: PortalConsentGive
 ) -> Consent:
-    """The person says yes to one scope in the portal, recorded with the information sheet they were shown."""
+    """The person says yes to one scope in the portal, recorded with the information sheet they were shown,
+    only once they confirmed after reading what it means and how to take it back (never one tap)."""
     _require_own(actor, participant, data)
+    if not data.confirmed:
+        message = N_("Read what this means, then confirm to say yes.")
+        raise InvalidInput(message, field_errors={"confirmed": message})
     shown = sheet_for(participant.preferred_language)
     return give_consent(
         session,

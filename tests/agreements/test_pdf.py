@@ -46,6 +46,8 @@ from app.agreements.terms import (
     RestitutionTerm,
     ServiceHoursTerm,
     Term,
+    TermWording,
+    text_sections,
 )
 from app.auth.models import User
 from app.auth.service import actor_for
@@ -63,6 +65,7 @@ SURVIVOR_IP = "203.0.113.45"
 RESPONSIBLE_IP = "2001:db8::7"
 FACILITATOR_IP = "198.51.100.23"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0"
+INTERPRETER = "Inés Intérprete"
 IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 
@@ -89,13 +92,35 @@ def _terms(responsible: Participant, survivor_note: str = "") -> list[Term]:
                 Instalment(due_date=date(2027, 4, 1), amount_cents=10_000),
             ],
         ),
-        ServiceHoursTerm(owed_by=owed, hours=40, deadline=date(2027, 6, 30), where="Harbour Food Bank"),
-        ProgramAttendanceTerm(
-            owed_by=owed, program_name="Labour rights course", sessions=12, deadline=date(2027, 5, 31)
+        ServiceHoursTerm(
+            owed_by=owed,
+            hours=40,
+            deadline=date(2027, 6, 30),
+            where="Harbour Food Bank",
+            translations={"es": _es(where="Banco de Alimentos del Puerto")},
         ),
-        NoContactTerm(owed_by=owed, note=survivor_note),
-        OtherTerm(owed_by=owed, text="Return the identity papers to the program office.", due_date=date(2027, 1, 31)),
+        ProgramAttendanceTerm(
+            owed_by=owed,
+            program_name="Labour rights course",
+            sessions=12,
+            deadline=date(2027, 5, 31),
+            translations={"es": _es(program_name="Curso de derechos laborales")},
+        ),
+        NoContactTerm(
+            owed_by=owed, note=survivor_note, translations={"es": _es(note=survivor_note)} if survivor_note else {}
+        ),
+        OtherTerm(
+            owed_by=owed,
+            text="Return the identity papers to the program office.",
+            due_date=date(2027, 1, 31),
+            translations={"es": _es(text="Devolver los documentos de identidad a la oficina del programa.")},
+        ),
     ]
+
+
+def _es(**wording: str) -> TermWording:
+    """The Spanish wording of what a term says in words, as the interpreter gave it."""
+    return TermWording(translated_by=INTERPRETER, **wording)
 
 
 def _seal(db: Session, client: TestClient, facilitator: User, *, note: str = "") -> Sealed:
@@ -218,8 +243,10 @@ def test_the_pdf_shows_every_term_the_schedule_and_the_signatures_with_page_and_
     assert text.count(sealed.version.text_sha256) >= len(pages)
 
     assert "Harbour Restorative Program" in flat and f"case {sealed.case.reference}" in flat
-    terms = [line for line in sealed.version.canonical_text.splitlines() if re.match(r"\d+\. ", line)]
+    english = text_sections(sealed.version.canonical_text)["en"]
+    terms = [line for line in english.splitlines() if re.match(r"\d+\. ", line)]
     assert len(terms) == 6
+    assert "Signed text, in English, Spanish" in flat  # the record copy names every language it was signed in
     for line in terms:  # every term, word for word
         assert line in flat
     assert "Rosa, survivor" in flat and "Dan, responsible party" in flat

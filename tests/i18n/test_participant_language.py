@@ -112,9 +112,12 @@ def test_sealing_stores_the_record_copy_and_one_in_the_spanish_speakers_language
     assert "Reparation agreement" in english and "Acuerdo de reparación" not in english
     assert "Acuerdo de reparación" in spanish and "Certificado de firmas" in spanish
     assert "Compromisos de seguimiento" in spanish and "15 de enero de 2027" in spanish
-    # The terms are the signed text, the same in every copy; so is the attached JSON, with the text's hash.
+    # Each copy shows the terms in its reader's language, as the signed text (which holds both) says them;
+    # the attached JSON is the same in every copy, with the text's hash.
     for sentence in ("Return the identity papers to the program office.", "Labour rights course"):
-        assert sentence in english and sentence in spanish
+        assert sentence in english and sentence not in spanish
+    for sentence in ("Devolver los documentos de identidad a la oficina del programa.", "Curso de derechos laborales"):
+        assert sentence in spanish and sentence not in english
     assert _attached_json(tmp_path, journey.copies["es"].content, "es") == _attached_json(
         tmp_path, journey.copies["en"].content, "en"
     )

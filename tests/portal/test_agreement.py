@@ -20,7 +20,7 @@ from app.agreements.models import (
     VersionStatus,
 )
 from app.agreements.rules import INTENT_STATEMENT
-from app.agreements.terms import ApologyTerm, Instalment, NoContactTerm, RestitutionTerm, Term
+from app.agreements.terms import ApologyTerm, Instalment, NoContactTerm, RestitutionTerm, Term, text_sections
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.service import actor_for
@@ -270,9 +270,10 @@ def test_the_survivor_reads_the_exact_text_with_its_fingerprint_in_her_language(
     page = as_survivor.get(PAGE).text
     assert '<html lang="es">' in page and "Por favor, lea el acuerdo" in page
     assert page.index('id="quick-exit"') < page.index("<main")
-    for line in version.canonical_text.strip().splitlines()[2:]:  # the parties and every term, word for word
+    spanish = text_sections(version.canonical_text)["es"]
+    for line in spanish.strip().splitlines()[2:]:  # the parties and every term of her language's text, word for word
         assert line.split(". ", 1)[-1] in page
-    assert '<div class="portal-choice" lang="en">' in page  # the facilitator's English, marked as such
+    assert "will pay" not in page and '<div class="portal-choice">' in page  # no English text, no English note
     assert f'<code class="portal-fingerprint">{version.text_sha256[:12]}</code>' in page
     assert page.count(f'name="text_sha256" value="{version.text_sha256}"') == 2
     assert "Acepto esto" in page and "Quiero cambios" in page
@@ -453,13 +454,13 @@ def test_another_cases_version_is_not_found_and_nothing_changes(
     assert theirs.status == VersionStatus.in_review and db.exec(select(Review)).first() is None
 
 
-def test_the_page_signature_records_the_name_the_english_intent_statement_and_the_evidence(
+def test_the_page_signature_records_the_name_the_intent_statement_she_read_and_the_evidence(
     as_survivor: TestClient, as_responsible: TestClient, db: Session, desk: Desk, survivor: Participant
 ) -> None:
     version = to_signing(desk, as_survivor, as_responsible)
     page = as_survivor.get(PAGE).text
     assert "Firme el acuerdo" in page and "He leído este acuerdo y lo firmo por mi propia voluntad." in page
-    assert f'<span lang="en">{INTENT_STATEMENT}</span>' in page
+    assert INTENT_STATEMENT not in page  # she ticks her language's words only
     unticked = as_survivor.post(
         f"{PAGE}/sign", data=form(as_survivor, text_sha256=version.text_sha256, typed_name="Rosa Martínez")
     )
@@ -477,7 +478,7 @@ def test_the_page_signature_records_the_name_the_english_intent_statement_and_th
     [signature] = signatures(db)
     assert (signature.participant_id, signature.signer_role, signature.method) == (survivor.id, "survivor", "portal")
     assert signature.text_sha256 == version.text_sha256 and signature.typed_name == "Rosa Martínez"
-    assert signature.intent_statement == INTENT_STATEMENT  # English, whatever language the page spoke
+    assert signature.intent_statement == "He leído este acuerdo y lo firmo por mi propia voluntad."  # what she ticked
     assert signature.ip_address == "testclient" and signature.user_agent == SURVIVOR_BROWSER
     after = as_survivor.get(PAGE).text
     assert "Gracias. Usted firmó el acuerdo." in after and "1 de 3 personas han firmado." in after

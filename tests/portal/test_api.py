@@ -135,10 +135,13 @@ def test_consent_and_withdrawal_through_the_api_pause_the_case_and_tell_the_faci
     responsible: Participant,
 ) -> None:
     client = portal_client_for(responsible)
-    given = client.post("/api/v1/portal/consents/conference")
+    unconfirmed = client.post("/api/v1/portal/consents/conference")
+    assert unconfirmed.status_code == 422 and [e["field"] for e in unconfirmed.json()["errors"]] == ["confirmed"]
+    assert db.exec(select(Consent)).first() is None  # a yes is never one call without a confirmation
+    given = client.post("/api/v1/portal/consents/conference", json={"confirmed": True})
     assert given.status_code == 201 and given.json()["state"] == "active"
     assert db.exec(select(Consent)).one().sheet_language == "en"
-    assert client.post("/api/v1/portal/consents/conference").status_code == 409
+    assert client.post("/api/v1/portal/consents/conference", json={"confirmed": True}).status_code == 409
     withdrawn = client.post("/api/v1/portal/consents/conference/withdraw", json={"reason": "I need time."})
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
     journey = as_facilitator.get(f"/api/v1/cases/{case.id}/journey").json()
@@ -187,7 +190,7 @@ def test_ids_of_another_participant_or_case_in_the_body_or_query_are_not_found(
 
 
 def test_ones_own_ids_in_the_body_are_accepted(as_survivor: TestClient, survivor: Participant) -> None:
-    body = {"participant_id": survivor.id, "case_id": survivor.case_id}
+    body = {"participant_id": survivor.id, "case_id": survivor.case_id, "confirmed": True}
     assert as_survivor.post("/api/v1/portal/consents/contact", json=body).status_code == 201
 
 
