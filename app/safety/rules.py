@@ -3,8 +3,9 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from app.i18n import N_, translator
 from app.safety.models import ConsentScope, ContactChannel, ContactPreference, RiskLevel
@@ -223,6 +224,23 @@ def may_contact(
     if in_quiet_hours(pref.quiet_hours_start, pref.quiet_hours_end, at_local_time):
         return False, f"It is within this person's quiet hours ({pref.quiet_hours_start}–{pref.quiet_hours_end})."
     return True, "Allowed by this person's contact preferences."
+
+
+def end_of_quiet_hours(end: str, local: datetime) -> datetime:
+    """The next time the clock reads `end` ("HH:MM") after the zone-aware `local`, in UTC."""
+    finish = parse_hhmm(end)
+    candidate = local.replace(hour=finish.hour, minute=finish.minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(UTC)
+
+
+def first_time_to_send(pref: ContactPreference | None, *, now: datetime, timezone: str) -> datetime:
+    """When a message queued `now` may go out: at once, or when the person's quiet hours end."""
+    local = now.astimezone(ZoneInfo(timezone))
+    if pref is not None and in_quiet_hours(pref.quiet_hours_start, pref.quiet_hours_end, local.time()):
+        return end_of_quiet_hours(pref.quiet_hours_end, local)  # type: ignore[arg-type]
+    return now
 
 
 NEUTRAL_SUBJECT = N_("A message about your appointment")

@@ -16,6 +16,7 @@ from app.safety.rules import (
     UnknownRiskFactor,
     compute_risk,
     consent_state,
+    first_time_to_send,
     in_quiet_hours,
     may_contact,
     safety_plan_required,
@@ -244,6 +245,27 @@ def test_nothing_is_sent_in_quiet_hours_whatever_the_channel(channel: OutboundCh
 def test_seconds_do_not_let_a_message_slip_out_at_the_start_of_quiet_hours() -> None:
     pref = _pref(channel=ContactChannel.phone, quiet_hours_start="21:00", quiet_hours_end="08:00")
     assert not may_contact(pref, "phone", time(21, 0, 30))[0]
+
+
+@pytest.mark.parametrize(
+    ("now", "start", "end", "first"),
+    [
+        (datetime(2026, 11, 23, 22, 30, tzinfo=UTC), "22:00", "07:30", datetime(2026, 11, 24, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 5, 0, tzinfo=UTC), "22:00", "07:30", datetime(2026, 11, 24, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 6, 30, tzinfo=UTC), "22:00", "07:30", datetime(2026, 11, 24, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 11, 0, tzinfo=UTC), "13:00", "15:00", datetime(2026, 11, 24, 11, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 12, 0, tzinfo=UTC), "13:00", "15:00", datetime(2026, 11, 24, 14, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 12, 0, tzinfo=UTC), None, None, datetime(2026, 11, 24, 12, 0, tzinfo=UTC)),
+        # 07:30 in Madrid is 05:30 UTC in summer time: the clocks changed overnight (29 March 2026).
+        (datetime(2026, 3, 28, 23, 0, tzinfo=UTC), "22:00", "07:30", datetime(2026, 3, 29, 5, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_message_queued_in_quiet_hours_waits_until_they_end_in_the_programs_time(
+    now: datetime, start: str | None, end: str | None, first: datetime
+) -> None:
+    pref = _pref(channel=ContactChannel.email, quiet_hours_start=start, quiet_hours_end=end)
+    assert first_time_to_send(pref, now=now, timezone="Europe/Madrid") == first
+    assert first_time_to_send(None, now=now, timezone="Europe/Madrid") == now
 
 
 PLAIN = "Your restorative justice conference about the trafficking case"
