@@ -45,6 +45,7 @@ from app.config import get_settings
 from app.db import utcnow
 from app.i18n import language_for
 from app.notifications.models import DeliveryStatus, Notification
+from app.portal.link_delivery import stale_link_message
 from app.programs.models import Program
 from app.safety.models import ContactPreference
 from app.safety.rules import OutboundChannel, first_time_to_send, may_contact, subject_for
@@ -166,7 +167,11 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> l
 
 def decide(session: Session, notification: Notification, *, now: datetime) -> Send | Skip | Defer:
     """Where the message goes and with what subject, honouring the recipient's safe-contact preferences."""
-    stale = stale_reminder(session, notification) or stale_commitment_message(session, notification, now=now)
+    stale = (
+        stale_reminder(session, notification)
+        or stale_commitment_message(session, notification, now=now)
+        or stale_link_message(session, notification, now=now)
+    )
     if stale is not None:
         return Skip(stale)
     if notification.recipient_email is not None:

@@ -19,6 +19,7 @@ from app.safety.rules import (
     first_time_to_send,
     in_quiet_hours,
     may_contact,
+    message_conditions,
     safety_plan_required,
     subject_for,
     withdrawn_participants,
@@ -245,6 +246,25 @@ def test_nothing_is_sent_in_quiet_hours_whatever_the_channel(channel: OutboundCh
 def test_seconds_do_not_let_a_message_slip_out_at_the_start_of_quiet_hours() -> None:
     pref = _pref(channel=ContactChannel.phone, quiet_hours_start="21:00", quiet_hours_end="08:00")
     assert not may_contact(pref, "phone", time(21, 0, 30))[0]
+
+
+@pytest.mark.parametrize(
+    ("pref", "contact_consent", "codes"),
+    [
+        (_pref(channel=ContactChannel.email), "active", []),
+        (_pref(channel=ContactChannel.email), "missing", []),  # agreeing to a channel is agreeing to be written to
+        (_pref(channel=ContactChannel.email), "withdrawn", ["contact_consent_withdrawn"]),
+        (None, "missing", ["contact_preferences_missing"]),
+        (_pref(channel=ContactChannel.none), "active", ["contact_declined"]),
+        (_pref(channel=ContactChannel.phone, text_ok=True), "active", ["phone_only"]),  # Mend sends no texts
+        (_pref(channel=ContactChannel.email, email=None), "active", ["email_missing"]),
+        (_pref(channel=ContactChannel.email, quiet_hours_start="00:00", quiet_hours_end="23:59"), "active", []),
+    ],
+)
+def test_mend_writes_only_by_an_agreed_email_to_a_person_who_has_not_said_stop(
+    pref: ContactPreference | None, contact_consent: str, codes: list[str]
+) -> None:
+    assert [c.code for c in message_conditions(pref, contact_consent=contact_consent)] == codes
 
 
 @pytest.mark.parametrize(
