@@ -13,7 +13,7 @@ form Jinja2's newstyle gettext and Babel's python-format check use.
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import negotiate_locale
+from babel import Locale, negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
@@ -286,6 +286,16 @@ def weekday_date(value: date, *, language: str) -> str:
     """A date with its weekday, in the person's language: Monday 7 December 2026."""
     language = language_for(language)
     return babel_format_date(value, _DAY_DATE[language], locale=language)
+
+
+def language_names(codes: Iterable[str], *, language: str) -> dict[str, str]:
+    """Each language code's name written in `language`, from Babel's CLDR data: Arabic, árabe.
+
+    Names are as CLDR writes them inside a sentence (Spanish writes them in lower case); a code CLDR
+    does not know is shown as it is.
+    """
+    names = Locale.parse(language_for(language)).languages
+    return {code: names.get(code, code) for code in codes}
 
 
 def clock_time(value: datetime, *, language: str, timezone: str = "UTC") -> str:

@@ -19,7 +19,7 @@ from app.conferences.models import CLOSURE_REASONS
 from app.config import PROJECT_ROOT, get_settings
 from app.db import MAX_ID
 from app.errors import AppError
-from app.i18n import N_, Labels, current_language, for_page, gettext, written
+from app.i18n import N_, Labels, current_language, for_page, gettext, language_names, written
 from app.i18n import install as install_i18n
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
@@ -39,7 +39,14 @@ def local_time(context: Context, value: datetime | None, fmt: str = "%d %b %Y, %
     return written(value, fmt, language=context.get("lang") or current_language(), timezone=context.get("tz") or "UTC")
 
 
+@pass_context
+def language_name(context: Context, code: str) -> str:
+    """A language code's name in the page's language (Babel's CLDR names): {{ "ar"|language_name }} is árabe."""
+    return language_names([code], language=context.get("lang") or current_language())[code]
+
+
 templates.env.filters["local_time"] = local_time
+templates.env.filters["language_name"] = language_name
 templates.env.globals["closure_labels"] = {reason.value: label for reason, label in CLOSURE_REASONS.items()}
 
 

@@ -92,6 +92,7 @@ GET    /api/v1/cases/{case_id}/participants/{participant_id}/contact-preferences
 PUT    /api/v1/cases/{case_id}/participants/{participant_id}/contact-preferences                  401   w     w     404   403   401   401   404
 GET    /api/v1/cases/{case_id}/participants/{participant_id}/portal-links                         401   ok    ok    404   403   401   401   404
 POST   /api/v1/cases/{case_id}/participants/{participant_id}/portal-links                         401   w     w     404   403   401   401   404
+POST   /api/v1/cases/{case_id}/participants/{participant_id}/portal-links/send                    401   w     w     404   403   401   401   404
 POST   /api/v1/cases/{case_id}/participants/{participant_id}/portal-links/{link_id}/revoke        401   w     w     404   403   401   401   404
 GET    /api/v1/cases/{case_id}/participants/{participant_id}/screenings                           401   ok    ok    404   403   401   401   404
 POST   /api/v1/cases/{case_id}/participants/{participant_id}/screenings                           401   w     w     404   403   401   401   404
@@ -188,6 +189,7 @@ POST   /cases/{case_id}/participants/{participant_id}/contact                   
 GET    /cases/{case_id}/participants/{participant_id}/edit                                        L     ok    ok    404   403   L     L     404
 GET    /cases/{case_id}/participants/{participant_id}/portal                                      L     ok    ok    404   403   L     L     404
 POST   /cases/{case_id}/participants/{participant_id}/portal-links                                L     w     w     404   403   L     L     404
+POST   /cases/{case_id}/participants/{participant_id}/portal-links/send                           L     w     w     404   403   L     L     404
 POST   /cases/{case_id}/participants/{participant_id}/portal-links/{link_id}/revoke               L     w     w     404   403   L     L     404
 GET    /cases/{case_id}/participants/{participant_id}/screening                                   L     ok    ok    404   403   L     L     404
 POST   /cases/{case_id}/participants/{participant_id}/screening                                   L     w     w     404   403   L     L     404

@@ -77,6 +77,8 @@ class Participant(SQLModel, table=True):
     display_name: str = Field(max_length=120)
     preferred_language: str = Field(default="en", max_length=16)
     interpreter_needed: bool = Field(default=False)
+    # An interpreter's working languages: codes from conferences.schemas.INTERPRETER_LANGUAGES.
+    interpreter_languages: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     support_needs: str = Field(default="", sa_type=EncryptedText("participant.support_needs"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

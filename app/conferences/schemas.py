@@ -1,7 +1,8 @@
 import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.conferences.flags import CaseFlag
 from app.conferences.models import HarmType, ParticipantRole, ReferralSource
@@ -59,6 +60,25 @@ LANGUAGES = {
     "sq": N_("Albanian"),
     "ht": N_("Haitian Creole"),
 }
+# The languages an interpreter can be recorded as working in: common languages of the people these programs
+# serve (ISO 639 codes; named in the page's language by Babel, app.i18n.language_names).
+INTERPRETER_LANGUAGES: tuple[str, ...] = (
+    *LANGUAGES,
+    *("am", "bin", "bn", "ckb", "cs", "de", "el", "fa", "ff", "ha", "hu", "id", "it", "km", "ku", "ln"),
+    *("lt", "lv", "ms", "my", "ne", "nl", "pa", "pcm", "ps", "sk", "tr", "tw", "ur", "wo", "yue"),
+)
+MAX_INTERPRETER_LANGUAGES = 12
+_UNKNOWN_LANGUAGE = N_("Choose the languages from the list.")
+NOT_AN_INTERPRETER = N_(
+    "Only an interpreter has working languages. Clear these choices, or choose the role Interpreter."
+)
+InterpreterLanguages = Annotated[
+    list[Annotated[str, Field(max_length=8, json_schema_extra={"enum": list(INTERPRETER_LANGUAGES)})]],
+    Field(
+        max_length=MAX_INTERPRETER_LANGUAGES,
+        description="An interpreter's working languages, as language codes from the list in the schema.",
+    ),
+]
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/.]{0,39}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
@@ -72,6 +92,13 @@ def _reference(value: str | None) -> str | None:
     if not _REFERENCE.match(value):
         raise ValueError("Use letters, digits, '-', '/' or '.', starting with a letter or digit (at most 40).")
     return value
+
+
+def _interpreter_languages(codes: list[str]) -> list[str]:
+    """Known codes only, each once, in the order given."""
+    if any(code not in INTERPRETER_LANGUAGES for code in codes):
+        raise ValueError(_UNKNOWN_LANGUAGE)
+    return list(dict.fromkeys(codes))
 
 
 def _language(value: str) -> str:
@@ -106,12 +133,21 @@ class ParticipantCreate(InputModel):
     display_name: str = Field(min_length=1, max_length=120, description="May be a chosen name.")
     preferred_language: str = Field(default="en", max_length=16)
     interpreter_needed: bool = False
+    interpreter_languages: InterpreterLanguages = Field(default_factory=list)
     support_needs: str = Field(default="", max_length=5_000)
 
     @field_validator("preferred_language")
     @classmethod
     def _lang(cls, value: str) -> str:
         return _language(value)
+
+    @field_validator("interpreter_languages")
+    @classmethod
+    def _interpreting(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        value = _interpreter_languages(value)
+        if value and info.data.get("role", ParticipantRole.interpreter) != ParticipantRole.interpreter:
+            raise ValueError(NOT_AN_INTERPRETER)
+        return value
 
     @field_validator("display_name")
     @classmethod
@@ -125,12 +161,20 @@ class ParticipantUpdate(InputModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     preferred_language: str | None = Field(default=None, max_length=16)
     interpreter_needed: bool | None = None
+    interpreter_languages: InterpreterLanguages | None = Field(
+        default=None, description="An interpreter's working languages; only an interpreter may have them."
+    )
     support_needs: str | None = Field(default=None, max_length=5_000)
 
     @field_validator("preferred_language")
     @classmethod
     def _lang(cls, value: str | None) -> str | None:
         return None if value is None else _language(value)
+
+    @field_validator("interpreter_languages")
+    @classmethod
+    def _interpreting(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _interpreter_languages(value)
 
 
 class FacilitatorPublic(BaseModel):
@@ -167,6 +211,7 @@ class ParticipantPublic(BaseModel):
     display_name: str
     preferred_language: str
     interpreter_needed: bool
+    interpreter_languages: list[str] = Field(description="An interpreter's working languages (language codes).")
     support_needs: str
     created_at: datetime
 

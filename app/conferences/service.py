@@ -6,8 +6,14 @@ from sqlmodel import Session, col, select
 from app.actor import Actor
 from app.audit.service import record_event
 from app.auth.models import User, UserRole
-from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant
-from app.conferences.schemas import CaseCreate, CaseUpdate, ParticipantCreate, ParticipantUpdate
+from app.conferences.models import Case, CaseClosure, CaseFacilitator, Participant, ParticipantRole
+from app.conferences.schemas import (
+    NOT_AN_INTERPRETER,
+    CaseCreate,
+    CaseUpdate,
+    ParticipantCreate,
+    ParticipantUpdate,
+)
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, PermissionDenied
 from app.programs.models import Program
@@ -156,8 +162,10 @@ def add_participant(session: Session, *, actor: Actor, case: Case, data: Partici
 def update_participant(
     session: Session, *, actor: Actor, participant: Participant, data: ParticipantUpdate
 ) -> Participant:
-    """Change a participant's name, language or needs. Their role in the case does not change."""
+    """Change a participant's name, language or needs, or an interpreter's working languages. The role stays."""
     require_case_writer(actor)
+    if data.interpreter_languages and participant.role != ParticipantRole.interpreter:
+        raise InvalidInput(NOT_AN_INTERPRETER, field_errors={"interpreter_languages": NOT_AN_INTERPRETER})
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     for name, value in changes.items():
         setattr(participant, name, value)

@@ -1,5 +1,6 @@
 """Pages: the case list, opening and editing a case, the case page with its journey, participants."""
 
+import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,9 +13,10 @@ from app.auth.models import UserRole
 from app.conferences import queries, service
 from app.conferences.dependencies import CaseParticipant, DetailCase, VisibleCase
 from app.conferences.flags import FLAG_LABELS, STAFF_FLAGS, CaseFlag
-from app.conferences.models import Case, HarmType, Participant
+from app.conferences.models import Case, HarmType, Participant, ParticipantRole
 from app.conferences.schemas import (
     HARM_TYPE_LABELS,
+    INTERPRETER_LANGUAGES,
     LANGUAGES,
     PARTICIPANT_ROLE_LABELS,
     REFERRAL_SOURCE_LABELS,
@@ -25,7 +27,7 @@ from app.conferences.schemas import (
 )
 from app.db import SessionDep
 from app.errors import InvalidInput
-from app.i18n import Choices, Labels
+from app.i18n import Choices, Labels, current_language, language_names
 from app.i18n import gettext as _
 from app.schemas import PlainText
 from app.web import form_data, is_htmx, optional_id, redirect, render, translated, validate_form, verify_csrf
@@ -174,6 +176,22 @@ def update_case(request: Request, case: DetailCase, session: SessionDep, actor: 
     return _case_form(request, session, actor, values=values, errors=errors, case=case, status_code=422)
 
 
+def interpreter_language_choices(language: str) -> list[tuple[str, str]]:
+    """The working languages an interpreter may have, named in the page's language and in its alphabetical order."""
+    names = language_names(INTERPRETER_LANGUAGES, language=language)
+
+    def alphabetical(item: tuple[str, str]) -> str:  # árabe sorts with the a's
+        return unicodedata.normalize("NFKD", item[1]).encode("ascii", "ignore").decode().casefold()
+
+    return sorted(((code, name[:1].upper() + name[1:]) for code, name in names.items()), key=alphabetical)
+
+
+def _interpreting_lists(form: FormData, participant: Participant | None = None) -> tuple[str, ...]:
+    """The interpreter's languages are a checkbox group: read it where the form shows it, or where it was sent."""
+    shown = participant is None or participant.role == ParticipantRole.interpreter
+    return ("interpreter_languages",) if shown or "interpreter_languages" in form else ()
+
+
 def _participant_form(
     request: Request,
     *,
@@ -192,9 +210,14 @@ def _participant_form(
             "values": values,
             "errors": errors,
             "participant": participant,
+            "interpreter_languages": interpreter_language_choices(current_language()),
         },
         status_code=status_code,
     )
+
+
+def _form_values(form: FormData) -> dict:
+    return dict(form) | {"interpreter_languages": form.getlist("interpreter_languages")}
 
 
 @router.get("/cases/{case_id}/participants/new")
@@ -207,9 +230,11 @@ def new_participant_page(request: Request, case: DetailCase, actor: ActorDep) ->
 def add_participant(
     request: Request, case: DetailCase, session: SessionDep, actor: ActorDep, form: FormDep
 ) -> Response:
-    data, errors = validate_form(ParticipantCreate, form, flags=("interpreter_needed",))
+    data, errors = validate_form(
+        ParticipantCreate, form, flags=("interpreter_needed",), lists=_interpreting_lists(form)
+    )
     if data is None:
-        return _participant_form(request, case=case, values=dict(form), errors=errors, status_code=422)
+        return _participant_form(request, case=case, values=_form_values(form), errors=errors, status_code=422)
     participant = service.add_participant(session, actor=actor, case=case, data=data)
     return redirect(
         request, f"/cases/{case.id}", flash=_("%(name)s is added to the case.") % {"name": participant.display_name}
@@ -236,14 +261,20 @@ def update_participant(
     actor: ActorDep,
     form: FormDep,
 ) -> Response:
-    data, errors = validate_form(ParticipantUpdate, form, flags=("interpreter_needed",))
+    data, errors = validate_form(
+        ParticipantUpdate, form, flags=("interpreter_needed",), lists=_interpreting_lists(form, participant)
+    )
     if data is not None and data.support_needs is None and "support_needs" in form:
         data.support_needs = ""
-    if data is None:
+    if data is not None:
+        try:
+            service.update_participant(session, actor=actor, participant=participant, data=data)
+        except InvalidInput as exc:
+            errors = translated(exc.field_errors)
+    if errors:
         return _participant_form(
-            request, case=case, values=dict(form), errors=errors, participant=participant, status_code=422
+            request, case=case, values=_form_values(form), errors=errors, participant=participant, status_code=422
         )
-    service.update_participant(session, actor=actor, participant=participant, data=data)
     return redirect(
         request, f"/cases/{case.id}", flash=_("Saved the changes to %(name)s.") % {"name": participant.display_name}
     )

@@ -27,7 +27,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -45,9 +45,10 @@ from app.config import get_settings
 from app.db import utcnow
 from app.i18n import language_for
 from app.notifications.models import DeliveryStatus, Notification
+from app.portal.link_delivery import stale_link_message
 from app.programs.models import Program
 from app.safety.models import ContactPreference
-from app.safety.rules import OutboundChannel, in_quiet_hours, may_contact, parse_hhmm, subject_for
+from app.safety.rules import OutboundChannel, first_time_to_send, may_contact, subject_for
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,11 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, limit: int) -> l
 
 def decide(session: Session, notification: Notification, *, now: datetime) -> Send | Skip | Defer:
     """Where the message goes and with what subject, honouring the recipient's safe-contact preferences."""
-    stale = stale_reminder(session, notification) or stale_commitment_message(session, notification, now=now)
+    stale = (
+        stale_reminder(session, notification)
+        or stale_commitment_message(session, notification, now=now)
+        or stale_link_message(session, notification, now=now)
+    )
     if stale is not None:
         return Skip(stale)
     if notification.recipient_email is not None:
@@ -183,22 +188,14 @@ def decide(session: Session, notification: Notification, *, now: datetime) -> Se
     assert program is not None
     pref = session.exec(select(ContactPreference).where(ContactPreference.participant_id == participant.id)).first()
     local = now.astimezone(ZoneInfo(program.timezone))
-    if pref is not None and in_quiet_hours(pref.quiet_hours_start, pref.quiet_hours_end, local.time()):
-        return Defer(_end_of_quiet_hours(pref, local), "within the person's quiet hours")
+    if (until := first_time_to_send(pref, now=now, timezone=program.timezone)) > now:
+        return Defer(until, "within the person's quiet hours")
     allowed, reason = may_contact(pref, OutboundChannel.email, local.time())
     if not allowed or pref is None or not pref.email:
         return Skip(reason)
     return Send(
         pref.email, subject_for(pref, notification.subject, language=language_for(participant.preferred_language))
     )
-
-
-def _end_of_quiet_hours(pref: ContactPreference, local: datetime) -> datetime:
-    end = parse_hhmm(pref.quiet_hours_end)  # type: ignore[arg-type]
-    candidate = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if candidate <= local:
-        candidate += timedelta(days=1)
-    return candidate.astimezone(UTC)
 
 
 def build_message(notification: Notification, send: Send) -> EmailMessage:

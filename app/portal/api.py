@@ -9,6 +9,7 @@ from app.conferences.dependencies import CaseParticipant, DetailCase
 from app.db import RecordId, SessionDep
 from app.portal import queries, service
 from app.portal.dependencies import PortalDep, verify_portal_csrf
+from app.portal.link_delivery import send_portal_link
 from app.portal.queries import ConsentRow, LinkRow
 from app.portal.schemas import (
     IssuedBy,
@@ -18,6 +19,7 @@ from app.portal.schemas import (
     PortalConsentWithdraw,
     PortalLinkIssued,
     PortalLinkPublic,
+    PortalLinkSent,
     PortalMe,
     SheetPublic,
 )
@@ -59,6 +61,22 @@ def issue_link(
     issued = service.issue_portal_link(session, actor=actor, participant=participant)
     row = _row(queries.list_portal_links(session, participant=participant), issued.link.id)
     return PortalLinkIssued(**link_public(row).model_dump(), url=issued.url)
+
+
+@links.post(LINKS_PATH + "/send", response_model=PortalLinkSent, status_code=status.HTTP_202_ACCEPTED)
+def send_link(case: DetailCase, participant: CaseParticipant, session: SessionDep, actor: ActorDep) -> PortalLinkSent:
+    """Issue a new link and send it to the person through the outbox: by the channel they agreed to (email; Mend
+    sends no text messages), in their language, in words that name no program or process, after their quiet hours.
+    The link is in neither this response nor the audit log. 409 lists why Mend may not send it: no contact
+    preferences, contact declined or consent to it withdrawn, phone only, or no address."""
+    sent = send_portal_link(session, actor=actor, participant=participant)
+    return PortalLinkSent(
+        link=link_public(_row(queries.list_portal_links(session, participant=participant), sent.issued.link.id)),
+        notification_id=sent.notification.id,  # type: ignore[arg-type]
+        channel="email",
+        language=sent.delivery.language,
+        sends_at=sent.delivery.sends_at,
+    )
 
 
 @links.get(LINKS_PATH, response_model=list[PortalLinkPublic])

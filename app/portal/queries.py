@@ -13,6 +13,7 @@ from app.conferences.queries import case_facts
 from app.conferences.rules import derive_journey
 from app.config import get_settings
 from app.db import utcnow
+from app.notifications.models import Notification
 from app.portal.agreement_queries import own_agreement
 from app.portal.commitment_queries import portal_follow_up
 from app.portal.models import PortalLink, PortalSession
@@ -40,6 +41,7 @@ class LinkRow:
     link: PortalLink
     issued_by: User | None
     state: LinkState
+    message: Notification | None = None  # the outbox message that carried it, when Mend sent it
 
     @property
     def can_revoke(self) -> bool:
@@ -67,7 +69,17 @@ def list_portal_links(session: Session, *, participant: Participant) -> list[Lin
             )
         ).all()
     )
-    return [LinkRow(link, user, link_state(link, now=now, session_open=link.id in open_links)) for link, user in rows]
+    # send_portal_link keys each message by its link (app/portal/link_delivery.py).
+    keys = {f"portal_link:{link.id}": link.id for link, _ in rows}
+    messages = {
+        keys[message.dedupe_key]: message
+        for message in session.exec(select(Notification).where(col(Notification.dedupe_key).in_(list(keys)))).all()
+        if message.dedupe_key is not None
+    }
+    return [
+        LinkRow(link, user, link_state(link, now=now, session_open=link.id in open_links), messages.get(link.id))
+        for link, user in rows
+    ]
 
 
 @dataclass(frozen=True)

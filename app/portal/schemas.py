@@ -65,6 +65,16 @@ class PortalLinkIssued(PortalLinkPublic):
     url: str = Field(description="The sign-in link. Returned this once only: Mend keeps only its SHA-256 digest.")
 
 
+class PortalLinkSent(BaseModel):
+    """A link Mend is sending: the link's record and its message, never the link itself."""
+
+    link: PortalLinkPublic
+    notification_id: int = Field(description="The outbox message that carries the link.")
+    channel: Literal["email"] = Field(description="The channel the person agreed to; Mend sends email only.")
+    language: str = Field(description="The language the message is written in: the person's, where Mend has it.")
+    sends_at: datetime = Field(description="When it goes out: at once, or when the person's quiet hours end.")
+
+
 class SheetPublic(BaseModel):
     version: str
     language: str

@@ -59,20 +59,26 @@ class IssuedLink:
     url: str
 
 
-def _require_link_manager(actor: Actor, participant: Participant) -> None:
+def require_link_manager(actor: Actor, participant: Participant) -> None:
+    """Links are issued, sent and revoked by the program's facilitators and administrators; others get 404 or 403."""
     if actor.kind != "user" or actor.program_id != participant.program_id:
         raise NotFound("No such participant.")
     require_case_writer(actor)
 
 
-def issue_portal_link(session: Session, *, actor: Actor, participant: Participant) -> IssuedLink:
-    """A new single-use sign-in link for a survivor or responsible party; its URL is returned this once."""
-    _require_link_manager(actor, participant)
+def require_portal_participant(session: Session, participant: Participant) -> None:
+    """Only a survivor or responsible party of a case that still has its records has a portal."""
     if participant.role not in PORTAL_ROLES:
         raise Conflict("Only survivors and responsible parties get a portal link.")
     case = session.get(Case, participant.case_id)
     if case is not None and case.anonymised_at is not None:
         raise Conflict("This case was anonymised under the retention policy: it has no portal any more.")
+
+
+def issue_portal_link(session: Session, *, actor: Actor, participant: Participant) -> IssuedLink:
+    """A new single-use sign-in link for a survivor or responsible party; its URL is returned this once."""
+    require_link_manager(actor, participant)
+    require_portal_participant(session, participant)
     program = session.get(Program, participant.program_id)
     assert program is not None
     token = new_token()
@@ -102,7 +108,7 @@ def issue_portal_link(session: Session, *, actor: Actor, participant: Participan
 
 def revoke_portal_link(session: Session, *, actor: Actor, participant: Participant, link_id: int) -> PortalLink:
     """Revoke a link at any time: unused, it will not open; used, the portal session it opened ends."""
-    _require_link_manager(actor, participant)
+    require_link_manager(actor, participant)
     link = session.get(PortalLink, link_id)
     if link is None or link.participant_id != participant.id:
         raise NotFound("No such portal link.")

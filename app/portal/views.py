@@ -19,11 +19,13 @@ from starlette.datastructures import FormData
 from app.auth.dependencies import ActorDep, client_ip
 from app.conferences.dependencies import CaseParticipant, DetailCase
 from app.conferences.models import Case, Participant
+from app.conferences.schemas import LANGUAGES as LANGUAGE_NAMES
 from app.conferences.schemas import PARTICIPANT_ROLE_LABELS
 from app.config import get_settings
 from app.db import RecordId, SessionDep
 from app.errors import AppError, Conflict, NotFound
-from app.i18n import negotiate
+from app.i18n import N_, Labels, current_language, negotiate, written
+from app.i18n import gettext as _
 from app.portal import queries, service
 from app.portal.dependencies import (
     DEFAULT_QUICK_EXIT_URL,
@@ -34,6 +36,8 @@ from app.portal.dependencies import (
     PortalSignInRequired,
     current_portal,
 )
+from app.portal.link_delivery import link_delivery
+from app.portal.link_delivery import send_portal_link as send_link
 from app.portal.rules import PORTAL_STEPS, LinkState
 from app.portal.schemas import PortalConsentGive, PortalConsentWithdraw
 from app.portal.text import (
@@ -61,13 +65,15 @@ from app.web import CsrfRefused, form_data, redirect, render, validate_form, ver
 FormDep = Annotated[FormData, Depends(form_data)]
 Token = Annotated[str, Path(max_length=200)]
 SIGNED_OUT = "/portal/signed-out"
-LINK_STATE_LABELS = {
-    LinkState.waiting: "Not opened yet",
-    LinkState.in_use: "Opened; portal session open",
-    LinkState.used: "Used",
-    LinkState.expired: "Expired unused",
-    LinkState.revoked: "Revoked",
-}
+LINK_STATE_LABELS = Labels(
+    {
+        LinkState.waiting: N_("Not opened yet"),
+        LinkState.in_use: N_("Opened; portal session open"),
+        LinkState.used: N_("Used"),
+        LinkState.expired: N_("Expired unused"),
+        LinkState.revoked: N_("Revoked"),
+    }
+)
 
 
 class PortalRoute(APIRoute):
@@ -111,6 +117,7 @@ def _links_page(
     request: Request, session: SessionDep, case: Case, participant: Participant, issued: service.IssuedLink | None
 ) -> Response:
     program = session.get(Program, case.program_id)
+    eligible = participant.role in service.PORTAL_ROLES
     return render(
         request,
         "portal/links.html",
@@ -119,10 +126,12 @@ def _links_page(
             "participant": participant,
             "rows": queries.list_portal_links(session, participant=participant),
             "issued": issued,
-            "eligible": participant.role in service.PORTAL_ROLES,
+            "eligible": eligible,
+            "delivery": link_delivery(session, participant=participant) if eligible else None,
             "link_hours": program.portal_link_hours if program else 72,
             "state_label": LINK_STATE_LABELS,
-            "role_label": PARTICIPANT_ROLE_LABELS,
+            "role_label": Labels(PARTICIPANT_ROLE_LABELS),
+            "language_label": Labels(LANGUAGE_NAMES),
         },
     )
 
@@ -144,6 +153,28 @@ def issue_portal_link(
     return _links_page(request, session, case, participant, issued)
 
 
+@staff_pages.post("/cases/{case_id}/participants/{participant_id}/portal-links/send")
+def send_portal_link(
+    request: Request, case: DetailCase, participant: CaseParticipant, session: SessionDep, actor: ActorDep
+) -> Response:
+    """Send a new link to the person through the outbox; nobody at Mend sees it. Refused without a safe channel."""
+    sent = send_link(session, actor=actor, participant=participant)
+    when = written(
+        sent.delivery.sends_at,
+        "%d %b %Y, %H:%M",
+        language=current_language(),
+        timezone=getattr(request.state, "timezone", "UTC"),
+    )
+    message = (
+        _("A new link will go to %(name)s by email on %(time)s, when their quiet hours end.")
+        if sent.delivery.waits_for_quiet_hours
+        else _("A new link is on its way to %(name)s by email.")
+    )
+    return redirect(
+        request, _links_url(case, participant), flash=message % {"name": participant.display_name, "time": when}
+    )
+
+
 @staff_pages.post("/cases/{case_id}/participants/{participant_id}/portal-links/{link_id}/revoke")
 def revoke_portal_link(
     link_id: RecordId,
@@ -156,11 +187,15 @@ def revoke_portal_link(
     """Revoke a link; a used one's portal session ends too."""
     link = service.revoke_portal_link(session, actor=actor, participant=participant, link_id=link_id)
     message = (
-        "The link is revoked, and the portal session it opened has ended."
+        _("The link is revoked, and the portal session it opened has ended.")
         if link.used_at
-        else "The link is revoked. It will not open the portal."
+        else _("The link is revoked. It will not open the portal.")
     )
-    return redirect(request, f"/cases/{case.id}/participants/{participant.id}/portal", flash=message)
+    return redirect(request, _links_url(case, participant), flash=message)
+
+
+def _links_url(case: Case, participant: Participant) -> str:
+    return f"/cases/{case.id}/participants/{participant.id}/portal"
 
 
 # --- the portal ---------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+from app.errors import Condition
 from app.i18n import N_, translator
 from app.safety.models import ConsentScope, ContactChannel, ContactPreference, RiskLevel
 
@@ -223,6 +225,54 @@ def may_contact(
     if in_quiet_hours(pref.quiet_hours_start, pref.quiet_hours_end, at_local_time):
         return False, f"It is within this person's quiet hours ({pref.quiet_hours_start}–{pref.quiet_hours_end})."
     return True, "Allowed by this person's contact preferences."
+
+
+def end_of_quiet_hours(end: str, local: datetime) -> datetime:
+    """The next time the clock reads `end` ("HH:MM") after the zone-aware `local`, in UTC."""
+    finish = parse_hhmm(end)
+    candidate = local.replace(hour=finish.hour, minute=finish.minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(UTC)
+
+
+def first_time_to_send(pref: ContactPreference | None, *, now: datetime, timezone: str) -> datetime:
+    """When a message queued `now` may go out: at once, or when the person's quiet hours end."""
+    local = now.astimezone(ZoneInfo(timezone))
+    if pref is not None and in_quiet_hours(pref.quiet_hours_start, pref.quiet_hours_end, local.time()):
+        return end_of_quiet_hours(pref.quiet_hours_end, local)  # type: ignore[arg-type]
+    return now
+
+
+def message_conditions(pref: ContactPreference | None, *, contact_consent: str) -> list[Condition]:
+    """Why Mend itself may not send this person a message, each with a stable code; empty when it may.
+
+    The outbox sends email only, and only by the channel the person agreed to. `contact_consent` is
+    the state of their consent to be contacted ("active", "withdrawn" or "missing"): a person who
+    said stop is not written to. Quiet hours do not refuse a message: it waits until they end.
+    """
+    if contact_consent == "withdrawn":
+        return [Condition("contact_consent_withdrawn", N_("This person withdrew their consent to be contacted."))]
+    if pref is None:
+        return [
+            Condition(
+                "contact_preferences_missing",
+                N_("No contact preferences are recorded for this person, so Mend sends them nothing."),
+            )
+        ]
+    agreed = ContactChannel(pref.channel)
+    if agreed == ContactChannel.none:
+        return [Condition("contact_declined", N_("This person asked not to be contacted."))]
+    if agreed == ContactChannel.phone:
+        return [
+            Condition(
+                "phone_only",
+                N_("This person agreed to contact by phone only, and Mend can send only email."),
+            )
+        ]
+    if not pref.email:
+        return [Condition("email_missing", N_("This person agreed to contact by email, but no address is recorded."))]
+    return []
 
 
 NEUTRAL_SUBJECT = N_("A message about your appointment")

@@ -29,7 +29,7 @@ from app.config import PROJECT_ROOT
 from app.db import utcnow
 from tests.agreements.test_pdf import INTERPRETER, _flat, _pages, _pdf_file, _review_and_sign, _run, _terms
 from tests.conferences.test_scheduling_service import _plan, _ready
-from tests.portal.conftest import PortalClientFactory, portal_client_for  # noqa: F401 (a fixture)
+from tests.portal.conftest import PortalClientFactory, browser, enter, issue_url
 
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|\{\{.*?\}\}|\{.*?\}")
 
@@ -47,6 +47,18 @@ def held(db: Session, as_facilitator: TestClient, facilitator: User) -> tuple[Ca
     mark_session_held(db, actor=actor, case_session=conference, outcome_note="Apology given; agreement next.")
     db.commit()
     return case, survivor, responsible
+
+
+@pytest.fixture
+def portal_client_for(app, db: Session, facilitator: User) -> PortalClientFactory:  # type: ignore[no-untyped-def]
+    """A browser signed in to the portal as a participant (tests/portal/conftest.py has the same)."""
+
+    def make(participant: Participant) -> TestClient:
+        client = browser(app)
+        assert enter(client, issue_url(db, facilitator, participant)).status_code == 303
+        return client
+
+    return make
 
 
 def _csrf(client: TestClient) -> dict[str, str]:

@@ -77,9 +77,9 @@ def issue_link(desk: Watch, case_id: int, name: str) -> str:
     desk.scan()
     page.get_by_role("button", name="Issue a new link").click()
     link = page.locator("#new-link")
-    expect(link).to_contain_text("/portal/enter/")
+    expect(link).to_have_value(re.compile("/portal/enter/"))
     desk.scan()
-    url = link.inner_text().strip()
+    url = link.input_value().strip()
     return desk.server.base_url + url[url.index("/portal/enter/") :]
 
 

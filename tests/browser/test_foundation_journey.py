@@ -376,6 +376,32 @@ def test_form_with_errors_shows_the_summary_and_the_message_beside_the_field(
 
 
 @pytest.mark.browser
+def test_an_interpreter_is_added_with_the_languages_they_work_in(seeded: SeededProgram, browse: Browse) -> None:
+    watch = browse(seeded.server)
+    page = watch.page
+    sign_in(watch, seeded.facilitator_email, seeded.password)
+    case_url = f"{seeded.server.base_url}/cases/{seeded.other_case_id}"
+    watch.goto(f"{case_url}/participants/new")
+    languages = page.get_by_role("group", name="Languages they interpret")
+    expect(languages).to_be_hidden()  # folded away: most participants are not interpreters
+
+    page.get_by_label("Role in the case").select_option(label="Interpreter")
+    page.get_by_label("Name to use").fill("Leila")
+    page.get_by_text("Adding an interpreter? Record the languages they work in").click()
+    expect(languages).to_be_visible()
+    watch.scan()
+    languages.get_by_label("Arabic", exact=True).check()
+    languages.get_by_label("Tigrinya").check()
+    page.get_by_role("button", name="Add participant").click()
+
+    expect(page).to_have_url(case_url)
+    row = page.get_by_role("table", name="Participants in this case").locator("tbody tr").filter(has_text="Leila")
+    expect(row.locator("td").nth(3)).to_have_text("Works in Arabic, Tigrinya")
+    watch.scan()
+    watch.assert_clean()
+
+
+@pytest.mark.browser
 def test_case_list_filter_updates_the_results_in_place(seeded: SeededProgram, browse: Browse) -> None:
     watch = browse(seeded.server)
     page = watch.page

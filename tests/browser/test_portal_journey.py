@@ -11,6 +11,7 @@ The program's neutral site is a page on the test server's own origin (answered b
 context, like axe-core), since no request may leave 127.0.0.1.
 """
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -184,7 +185,7 @@ def test_a_survivor_opens_her_link_on_a_phone_consents_to_the_meeting_then_stops
     base = portal_program.server.base_url
 
     # The facilitator issues the link on the participant's portal page; it is shown once.
-    desk = browse(portal_program.server)
+    desk = browse(portal_program.server, permissions=["clipboard-read", "clipboard-write"])
     sign_in(desk, portal_program.facilitator_email)
     desk.goto(f"/cases/{portal_program.case_id}")
     desk.scan()
@@ -192,11 +193,15 @@ def test_a_survivor_opens_her_link_on_a_phone_consents_to_the_meeting_then_stops
     expect(h1(desk)).to_have_text("Portal link for Rosa")
     desk.scan()
     desk.page.get_by_role("button", name="Issue a new link").click()
-    link = desk.page.locator("#new-link")
-    expect(link).to_contain_text(f"{base}/portal/enter/")
-    expect(desk.page.get_by_role("status")).to_contain_text("Copy this link now.")
+    link = desk.page.get_by_role("textbox", name="Sign-in link for Rosa")
+    expect(link).to_have_value(re.compile(f"^{re.escape(base)}/portal/enter/"))
+    expect(desk.page.get_by_role("status").filter(has_text="Copy this link now.")).to_be_visible()
     desk.scan()
-    url = link.inner_text().strip()
+    url = link.input_value().strip()
+    # The script shows the Copy button; pressing it puts the link on the clipboard and says so.
+    desk.page.get_by_role("button", name="Copy link").click()
+    expect(desk.page.locator("#new-link-status")).to_have_text("The link is copied.")
+    assert desk.page.evaluate("() => navigator.clipboard.readText()") == url
 
     # Rosa opens it on her phone; the page speaks Spanish, and the quick exit comes first.
     watch = phone(browse, portal_program)

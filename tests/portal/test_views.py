@@ -70,7 +70,7 @@ def test_issuing_a_link_shows_it_once_with_how_to_hand_it_over(
         f"/cases/{case.id}/participants/{survivor.id}/portal-links", data=form(as_facilitator)
     )
     assert response.status_code == 200
-    match = re.search(r'id="new-link">(http[^<]+/portal/enter/([^<]+))</p>', response.text)
+    match = re.search(r'id="new-link"[^>]* value="(http[^"]+/portal/enter/([^"]+))" readonly', response.text)
     assert match, response.text
     assert db.exec(select(PortalLink)).one().token_hash == token_digest(match.group(2))
     assert "Copy this link now" in response.text and "contact channel" in response.text

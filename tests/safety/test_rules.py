@@ -16,8 +16,10 @@ from app.safety.rules import (
     UnknownRiskFactor,
     compute_risk,
     consent_state,
+    first_time_to_send,
     in_quiet_hours,
     may_contact,
+    message_conditions,
     safety_plan_required,
     subject_for,
     withdrawn_participants,
@@ -244,6 +246,46 @@ def test_nothing_is_sent_in_quiet_hours_whatever_the_channel(channel: OutboundCh
 def test_seconds_do_not_let_a_message_slip_out_at_the_start_of_quiet_hours() -> None:
     pref = _pref(channel=ContactChannel.phone, quiet_hours_start="21:00", quiet_hours_end="08:00")
     assert not may_contact(pref, "phone", time(21, 0, 30))[0]
+
+
+@pytest.mark.parametrize(
+    ("pref", "contact_consent", "codes"),
+    [
+        (_pref(channel=ContactChannel.email), "active", []),
+        (_pref(channel=ContactChannel.email), "missing", []),  # agreeing to a channel is agreeing to be written to
+        (_pref(channel=ContactChannel.email), "withdrawn", ["contact_consent_withdrawn"]),
+        (None, "missing", ["contact_preferences_missing"]),
+        (_pref(channel=ContactChannel.none), "active", ["contact_declined"]),
+        (_pref(channel=ContactChannel.phone, text_ok=True), "active", ["phone_only"]),  # Mend sends no texts
+        (_pref(channel=ContactChannel.email, email=None), "active", ["email_missing"]),
+        (_pref(channel=ContactChannel.email, quiet_hours_start="00:00", quiet_hours_end="23:59"), "active", []),
+    ],
+)
+def test_mend_writes_only_by_an_agreed_email_to_a_person_who_has_not_said_stop(
+    pref: ContactPreference | None, contact_consent: str, codes: list[str]
+) -> None:
+    assert [c.code for c in message_conditions(pref, contact_consent=contact_consent)] == codes
+
+
+@pytest.mark.parametrize(
+    ("now", "start", "end", "first"),
+    [
+        (datetime(2026, 11, 23, 22, 30, tzinfo=UTC), "22:00", "07:30", datetime(2026, 11, 24, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 5, 0, tzinfo=UTC), "22:00", "07:30", datetime(2026, 11, 24, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 6, 30, tzinfo=UTC), "22:00", "07:30", datetime(2026, 11, 24, 6, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 11, 0, tzinfo=UTC), "13:00", "15:00", datetime(2026, 11, 24, 11, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 12, 0, tzinfo=UTC), "13:00", "15:00", datetime(2026, 11, 24, 14, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 24, 12, 0, tzinfo=UTC), None, None, datetime(2026, 11, 24, 12, 0, tzinfo=UTC)),
+        # 07:30 in Madrid is 05:30 UTC in summer time: the clocks changed overnight (29 March 2026).
+        (datetime(2026, 3, 28, 23, 0, tzinfo=UTC), "22:00", "07:30", datetime(2026, 3, 29, 5, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_message_queued_in_quiet_hours_waits_until_they_end_in_the_programs_time(
+    now: datetime, start: str | None, end: str | None, first: datetime
+) -> None:
+    pref = _pref(channel=ContactChannel.email, quiet_hours_start=start, quiet_hours_end=end)
+    assert first_time_to_send(pref, now=now, timezone="Europe/Madrid") == first
+    assert first_time_to_send(None, now=now, timezone="Europe/Madrid") == now
 
 
 PLAIN = "Your restorative justice conference about the trafficking case"
