@@ -94,7 +94,7 @@ def _monitored_case(session: Session, *, actor: Actor, facilitator: User) -> Non
         send_for_signature,
         sign_version,
     )
-    from app.agreements.terms import Instalment, NoContactTerm, RestitutionTerm, ServiceHoursTerm
+    from app.agreements.terms import Instalment, NoContactTerm, RestitutionTerm, ServiceHoursTerm, TermWording
 
     today = utcnow().date()
     case = open_case(
@@ -105,7 +105,10 @@ def _monitored_case(session: Session, *, actor: Actor, facilitator: User) -> Non
         ),
     )
     survivor = add_participant(
-        session, actor=actor, case=case, data=ParticipantCreate(role=ParticipantRole.survivor, display_name="Leila")
+        session,
+        actor=actor,
+        case=case,
+        data=ParticipantCreate(role=ParticipantRole.survivor, display_name="Leila", preferred_language="es"),
     )
     responsible = add_participant(
         session,
@@ -141,7 +144,14 @@ def _monitored_case(session: Session, *, actor: Actor, facilitator: User) -> Non
                 Instalment(due_date=today + timedelta(days=28), amount_cents=30_000),
             ],
         ),
-        ServiceHoursTerm(owed_by=owed, hours=20, deadline=today + timedelta(days=10), where="Riverside Food Bank"),  # type: ignore[arg-type]
+        ServiceHoursTerm(
+            owed_by=owed,  # type: ignore[arg-type]
+            hours=20,
+            deadline=today + timedelta(days=10),
+            where="Riverside Food Bank",
+            # Leila reads Spanish: the place's name as the interpreter gave it (the rest Mend writes).
+            translations={"es": TermWording(where="Banco de Alimentos de Riverside", translated_by="Demo interpreter")},
+        ),
         NoContactTerm(owed_by=owed),  # type: ignore[arg-type]
     ]
     version = save_draft(session, actor=actor, case=case, terms=terms, based_on=None)

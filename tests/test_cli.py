@@ -194,7 +194,8 @@ def test_load_demo_creates_the_fictional_demo_program(mend: Mend) -> None:
     assert mend.scalar(select(func.count()).select_from(Case)) == 4
     # One case is past its conference with a sealed agreement, so monitoring has something to show.
     assert mend.scalar(select(func.count()).select_from(Commitment)) == 5
-    assert mend.scalar(select(func.count()).select_from(AgreementDocument)) == 1
+    # The monitored case is sealed: its English record copy and Leila's Spanish copy.
+    assert mend.scalar(select(func.count()).select_from(AgreementDocument)) == 2
 
 
 def test_load_demo_refuses_a_second_run(mend: Mend) -> None:
