@@ -50,6 +50,7 @@ def agreement_public(own: OwnAgreement, portal: Portal) -> PortalAgreement:
             title=own.text.title,
             parties=own.text.parties,
             terms=list(own.text.terms),
+            language=own.text.language,
             canonical_text=version.canonical_text,
             text_sha256=version.text_sha256,
             fingerprint=own.fingerprint,

@@ -50,8 +50,14 @@ class PortalAgreementVersion(BaseModel):
     number: int
     title: str
     parties: str
-    terms: list[str] = Field(description="The terms exactly as in the canonical text, in order.")
-    canonical_text: str = Field(description="The exact text reviews and signatures are bound to.")
+    terms: list[str] = Field(description="The terms exactly as in the canonical text, in order, in `language`.")
+    language: str = Field(
+        description="The language of title, parties and terms: the person's, when the text is written in it."
+    )
+    canonical_text: str = Field(
+        description="The exact text reviews and signatures are bound to: English, then each other reader's "
+        "language after a line `=== es ===`."
+    )
     text_sha256: str
     fingerprint: str = Field(description="The short form of text_sha256 the portal page shows.")
 
@@ -67,7 +73,7 @@ class PortalChangeLine(BaseModel):
     before: str | None = Field(description="How it read in the version the person last reviewed; null if new.")
     after: str | None = Field(description="How it reads now; null if taken out.")
     wording: bool = Field(
-        description="True: the agreement's own words (English, as signed). False: a value "
+        description="True: the agreement's own words (as signed, in the text's language). False: a value "
         "written in the person's language."
     )
 

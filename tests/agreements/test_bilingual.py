@@ -220,6 +220,8 @@ def test_each_person_reads_their_own_languages_text_bound_to_the_same_fingerprin
     assert "Devolver sus documentos a la oficina." in rosa_page and "Return her documents" not in rosa_page
     assert "Return her documents to the office." in dan_page and "Devolver" not in dan_page
     assert "El acuerdo está en inglés" not in rosa_page
+    api = portal_client_for(rosa).get("/api/v1/portal/agreement").json()["version"]
+    assert api["language"] == "es" and api["terms"][1].endswith("Devolver sus documentos a la oficina.")
     for page in (rosa_page, dan_page):
         assert page.count(f'name="text_sha256" value="{version["text_sha256"]}"') == 2
 
