@@ -806,7 +806,8 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 self.db, actor=self.actor("facilitator"), case=self.case, terms=terms, based_on=based_on
             )
         )
-        unowed = owed_by in ("outsider", "survivor")  # nobody, or someone who cannot owe a term
+        # Nobody, or the survivor owing what only the responsible party can owe (she may owe another task).
+        unowed = owed_by == "outsider" or (owed_by == "survivor" and any(spec[0] != "other" for spec in specs))
         if closed or stale or unowed or (latest is not None and latest.status == VersionStatus.sealed):
             assert not outcome.ok, "a stale, sealed or unowed draft was saved, or one in a closed case"
         if outcome.ok:  # the text holds English and each reader's language its terms are translated into
@@ -831,7 +832,8 @@ class CaseMachine(CaseRecords, RuleBasedStateMachine):
                 based_on=latest.number,
             )
         )
-        if closed or latest.status != VersionStatus.sealed or not note or owed_by in ("outsider", "survivor"):
+        unowed = owed_by == "outsider" or (owed_by == "survivor" and any(spec[0] != "other" for spec in specs))
+        if closed or latest.status != VersionStatus.sealed or not note or unowed:
             assert not outcome.ok
 
     @rule(previous=st.booleans())

@@ -33,21 +33,27 @@ EDITABLE = frozenset(
     }
 )
 
-# Who may owe each kind of term. What repairs the harm is owed by the responsible party; another
-# commitment may also be taken on by a supporter or a member of the community. Never the survivor, and
-# never the interpreter, whose part is to carry words.
+# Who may owe each kind of term. What repairs the harm (an apology, a payment, service, a program,
+# keeping away) is owed by the responsible party. Another commitment may be taken on by any party to the
+# agreement: the survivor too (choosing the charity a donation goes to), a supporter, or a community
+# member. Never the interpreter, whose part is to carry words.
 OWER_ROLES: dict[TermKind, frozenset[ParticipantRole]] = {
     kind: frozenset({ParticipantRole.responsible_party}) for kind in TermKind if kind != TermKind.other
 } | {
     TermKind.other: frozenset(
-        {ParticipantRole.responsible_party, ParticipantRole.supporter, ParticipantRole.community_member}
+        {
+            ParticipantRole.responsible_party,
+            ParticipantRole.survivor,
+            ParticipantRole.supporter,
+            ParticipantRole.community_member,
+        }
     )
 }
 OWER_MESSAGES: dict[TermKind, str] = {
     kind: N_("Choose the responsible party: only they can owe this kind of term.")
     for kind in TermKind
     if kind != TermKind.other
-} | {TermKind.other: N_("Choose the responsible party, a supporter or a community member.")}
+} | {TermKind.other: N_("Choose who will do this. The interpreter cannot owe anything.")}
 
 
 def ower_problems(terms: Sequence[Term], roles: dict[int, ParticipantRole]) -> dict[int, str]:

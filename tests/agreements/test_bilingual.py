@@ -164,15 +164,17 @@ def test_the_editor_asks_for_the_spanish_words_and_who_translated_them(
     assert list(text_sections(version.canonical_text)) == ["en", "es"]
 
 
-def test_the_survivor_cannot_owe_a_term_and_the_editor_does_not_offer_her(
+def test_the_survivor_cannot_owe_what_repairs_the_harm_and_the_editor_does_not_offer_her(
     as_facilitator: TestClient, held: tuple[Case, Participant, Participant]
 ) -> None:
     case, rosa, dan = held
-    refused = as_facilitator.put(f"{_base(case)}/draft", json={"terms": [_other(rosa.id)]})
+    apology = {"kind": "apology", "owed_by": rosa.id, "form": "written"}
+    refused = as_facilitator.put(f"{_base(case)}/draft", json={"terms": [_no_contact(dan.id), apology]})
     assert refused.status_code == 422
     assert refused.json()["errors"] == [
-        {"field": "terms-0-owed_by", "message": "Choose the responsible party, a supporter or a community member."}
+        {"field": "terms-1-owed_by", "message": "Choose the responsible party: only they can owe this kind of term."}
     ]
+    assert as_facilitator.get(f"{_base(case)}").status_code == 404  # nothing was saved
     editor = as_facilitator.post(
         f"/cases/{case.id}/agreement/edit",
         data=_csrf(as_facilitator) | {"action": "add:apology"},

@@ -2,7 +2,8 @@
 and sends it for review; the survivor, on her phone and in Spanish, asks for a change in the portal; the
 facilitator edits and sends the new version; the survivor accepts it, then the responsible party; all three
 sign (the parties in the portal, the facilitator on the case's agreement page); the survivor downloads the
-sealed PDF. She reads every version in Spanish, he in English: one text, one hash. Every page visited gets an axe-core scan with no violations.
+sealed PDF. She reads every version in Spanish, he in English: one text, one hash. Every page visited gets
+an axe-core scan with no violations.
 
 The case is brought to a held conference through the services, in the scratch database, before the
 server starts: ready (G1) -> conference scheduled -> its times moved into the past -> marked held.
