@@ -236,7 +236,7 @@ def update_participant(
     actor: ActorDep,
     form: FormDep,
 ) -> Response:
-    data, errors = validate_form(ParticipantUpdate, form, flags=("interpreter_needed",))
+    data, errors = validate_form(ParticipantUpdate, form, flags=("interpreter_needed",), required=("display_name",))
     if data is not None and data.support_needs is None and "support_needs" in form:
         data.support_needs = ""
     if data is None:
