@@ -99,9 +99,12 @@ def _signer_choices(view: queries.VersionView | None) -> dict[str, Any]:
 
     def option(signer: queries.SignerRow) -> tuple[str, str]:
         if signer.participant_id is None:
-            return "", "You, as the facilitator of the case"
-        role = PARTICIPANT_ROLE_LABELS.get(signer.role, signer.role)  # type: ignore[call-overload]
-        return str(signer.participant_id), f"{signer.name} ({role}), in person with you"
+            return "", _("You, as the facilitator of the case")
+        role = _(PARTICIPANT_ROLE_LABELS.get(signer.role, signer.role))  # type: ignore[call-overload]
+        return str(signer.participant_id), _("%(name)s (%(role)s), in person with you") % {
+            "name": signer.name,
+            "role": role,
+        }
 
     return {
         "sign_options": [option(s) for s in view.signers if not s.signed],
@@ -143,7 +146,7 @@ def _agreement_page(
             "followup": case_timeline(session, actor=actor, case=case) if in_force else None,
             "can_write": not queries.reads_sealed_only(actor),
             "is_admin": actor.is_admin,
-            "party_options": [(str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})") for p in parties],
+            "party_options": [(str(p.id), f"{p.display_name} ({_(PARTICIPANT_ROLE_LABELS[p.role])})") for p in parties],
             "conference_held": queries.conference_held(session, case=case),
             "failed": failed,
             "errors": errors or {},
@@ -349,7 +352,7 @@ def _editor(
         "state": state,
         "errors": state.errors,
         "latest": latest,
-        "participants": [(str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})") for p in people],
+        "participants": [(str(p.id), f"{p.display_name} ({_(PARTICIPANT_ROLE_LABELS[p.role])})") for p in people],
         "conference_held": queries.conference_held(session, case=case),
         "preview_lines": queries.preview_text(session, case=case, terms=terms, number=number).rstrip("\n").split("\n"),
         "incomplete": incomplete,
