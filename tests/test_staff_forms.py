@@ -350,13 +350,14 @@ def world(engine) -> Iterator[World]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def forms(world: World) -> dict[tuple[str, str], list[Found]]:
-    """Every POST form of every staff page, by who sees it and the route it posts to."""
+    """Every POST form of every staff page, by who fills it in and the route it posts to."""
     routes = {path: _pattern(path) for path in _staff_routes(world, "POST")}
     found: dict[tuple[str, str], list[Found]] = {}
     for path in _staff_routes(world, "GET"):
         if path.endswith((".csv", ".pdf", ".ics")) or path in ("/", "/login") or path.startswith(("/setup", "/invite")):
             continue
-        for role in ("admin", "facilitator"):
+        # Each page as the person who fills its forms in; the case page also as the administrator (legal hold).
+        for role in {_role(path), "admin" if path == "/cases/{case_id}" else _role(path)}:
             for url in _page_urls(world, path):
                 with world.rolled_back():
                     response = _request(world, role, "GET", url)
