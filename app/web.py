@@ -256,7 +256,19 @@ def validate_form(
     try:
         return model.model_validate(data), {}
     except ValidationError as exc:
-        return None, field_errors(exc, model=model)
+        return None, in_form_order(field_errors(exc, model=model), form)
+
+
+def in_form_order(errors: dict[str, str], form: FormData) -> dict[str, str]:
+    """Errors in the order of their fields on the page, as GOV.UK's error summary lists them: a browser sends
+    a form's fields in that order. A field it did not send (no radio chosen) stays after the one before it."""
+    sent = {key: index for index, key in enumerate(dict.fromkeys(form.keys()))}
+    positions: dict[str, float] = {}
+    last = -1.0
+    for key in errors:
+        last = float(sent[key]) if key in sent else last + 0.001
+        positions[key] = last
+    return dict(sorted(errors.items(), key=lambda item: positions[item[0]]))
 
 
 class CsrfRefused(AppError):

@@ -164,7 +164,7 @@ class Form:
 @dataclass
 class Page:
     forms: list[Form] = field(default_factory=list)
-    ids: set[str] = field(default_factory=set)
+    ids: list[str] = field(default_factory=list)  # in the page's order
     title: str = ""
     summary: list[tuple[str | None, str]] = field(default_factory=list)
     field_errors: dict[str, str] = field(default_factory=dict)  # element id -> message
@@ -195,7 +195,7 @@ class _Reader(HTMLParser):
             if self.skip or tag in ("script", "style", "template") or "hidden" in attrs:
                 self.skip += 1
         if "id" in attrs:
-            self.page.ids.add(attrs["id"])
+            self.page.ids.append(attrs["id"])
         classes = attrs.get("class", "").split()
         if tag == "main":
             self.in_main = True
@@ -459,6 +459,9 @@ def problems_in(page: Page, sent: list[tuple[str, str]], action: str, *, whole_p
             problems.append(f"pydantic's own words: {text!r}")
         if codes := SNAKE_CASE.findall(text):
             problems.append(f"an internal code {codes} in {text[:120]!r}")
+    linked = [href.removeprefix("#") for href, _m in page.summary if href and href.removeprefix("#") in page.ids]
+    if whole_page and linked != sorted(linked, key=page.ids.index):
+        problems.append(f"the error summary is not in the order of the fields on the page: {linked}")
     seen: dict[str, str | None] = {}
     for href, message in page.summary:
         if message in seen and seen[message] != href:

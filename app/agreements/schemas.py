@@ -483,6 +483,29 @@ def _field_key(loc: tuple[Any, ...]) -> str:
     return "-".join(["terms", str(loc[1]), *parts])
 
 
+# A term's fields in the order the editor shows them (agreements/_term.html), whatever the kind.
+_FIELD_ORDER = ("", "owed_by", "form", "amount", "currency", "instalments", "split_count", "split_first", "hours")
+_FIELD_ORDER += ("program_name", "sessions", "until", "end_date", "text", "due_date", "deadline", "where", "note")
+_TERM_FIELD = re.compile(r"^terms-(\d+)(?:-(.*))?$")
+
+
+def _in_page_order(errors: dict[str, str]) -> dict[str, str]:
+    """The editor's errors in the order of their fields on the page, as the error summary lists them."""
+
+    def position(key: str) -> tuple[int, ...]:
+        if key == "terms":
+            return (1, -1)
+        if not (m := _TERM_FIELD.match(key)):
+            return (2,) if key == "change_note" else (0,)
+        rest = m.group(2) or ""
+        if rest.startswith("instalments-") and rest.count("-") == 2:
+            _, payment, name = rest.split("-")
+            return (1, int(m.group(1)), _FIELD_ORDER.index("instalments"), int(payment), name != "due_date")
+        return (1, int(m.group(1)), _FIELD_ORDER.index(rest) if rest in _FIELD_ORDER else len(_FIELD_ORDER))
+
+    return dict(sorted(errors.items(), key=lambda item: position(item[0])))
+
+
 def parse_rows(
     rows: list[dict[str, Any]], *, based_on: str, change_note: str, amendment: bool = False
 ) -> tuple[DraftSave | None, dict[str, str]]:
@@ -500,8 +523,8 @@ def parse_rows(
     except ValidationError as exc:
         for error in exc.errors():
             errors.setdefault(_field_key(error["loc"]), _message(error, model))
-        return None, errors
-    return (None, errors) if errors else (parsed, {})
+        return None, _in_page_order(errors)
+    return (None, _in_page_order(errors)) if errors else (parsed, {})
 
 
 _TERM: TypeAdapter[Term] = TypeAdapter(Term)
