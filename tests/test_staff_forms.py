@@ -10,9 +10,10 @@ any limit, letters in number fields, impossible dates and times, an address that
 numbers and dates out of range; each in English and in Spanish. The answer is read as a person reads
 it, and fails on: a server error; a message that could belong to any field (web's fallback words such
 as "This is required." or "Choose one of the options.", pydantic's English, an internal code); one
-message for several fields in the error summary; a summary link to no field; an error beside a field
-that the summary leaves out; a title without "Error:"; anything typed missing from the form; a Spanish
-page still in English; a required field emptied, or a field that cannot be read, and yet saved.
+message for several fields in the error summary; a summary link to no field, or out of the page's
+order; an error beside a field that the summary leaves out; a title without "Error:"; anything typed
+missing from the form; a Spanish page still in English; a required field emptied, or a field that
+cannot be read, and yet saved.
 """
 
 import re
