@@ -21,6 +21,7 @@ from app.db import MAX_ID
 from app.errors import AppError
 from app.i18n import N_, Labels, current_language, for_page, gettext, language_names, written
 from app.i18n import install as install_i18n
+from app.schemas import EVERY_ERROR, ErrorWords
 from app.security import csrf_token_for, csrf_token_valid, keyed_digest
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates")
@@ -134,8 +135,9 @@ async def form_data(request: Request) -> FormData:
     return await request.form()
 
 
-# Plain words for pydantic's error types, with the limits it reports filled in (ctx). A field may word
-# its own: Field(json_schema_extra={"errors": {"missing": N_("Enter your email address.")}}).
+# Plain words for pydantic's error types, with the limits it reports filled in (ctx). They fit any field, so a
+# form's field says its own with app.schemas.says() (what to enter, for that field); these are only what a
+# field without its own words falls back to, and tests/test_staff_forms.py refuses them on a staff form.
 _FRIENDLY = {
     "missing": N_("This is required."),
     "string_too_short": N_("This is required."),  # min_length 1; a longer minimum says how long
@@ -170,8 +172,16 @@ _FRIENDLY = {
 _LONGER = N_("Use at least %(min_length)s characters.")
 # An error type Mend has no words for still never shows pydantic's English on a page.
 _FALLBACK = N_("Check this answer and try again.")
-# Errors raised with ValueError("...") in a validator carry Mend's own wording: shown as written.
+# Errors raised with ValueError(N_("...")) in a validator carry Mend's own wording: shown as written, translated.
 _OWN_WORDS = frozenset({"value_error", "assertion_error"})
+# The error types that mean nothing was given: a field's "missing" words answer them all.
+_NOTHING_GIVEN = frozenset({"missing", "none_required", "string_type", "int_type", "date_type", "bool_type"})
+
+
+def _own_words(model: type[BaseModel] | None, error: Any) -> dict[str, str]:
+    field = model.model_fields.get(str(error["loc"][0])) if model is not None and error.get("loc") else None
+    extra = field.json_schema_extra if field is not None else None
+    return extra.words if isinstance(extra, ErrorWords) else {}
 
 
 def friendly_message(error: Any, *, model: type[BaseModel] | None = None) -> str:
@@ -180,15 +190,18 @@ def friendly_message(error: Any, *, model: type[BaseModel] | None = None) -> str
     if kind in _OWN_WORDS:
         message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if message.startswith("value is not a valid email address"):  # email-validator's own English
-            message = _EMAIL_WORDS
+            message = str(_own_words(model, error).get(EVERY_ERROR) or _EMAIL_WORDS)
         return gettext(message)
-    field = model.model_fields.get(str(error["loc"][0])) if model is not None and error.get("loc") else None
-    extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
-    own = extra.get("errors")
     ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, (int, float, str, Decimal))}
-    if isinstance(own, dict) and kind in own:
+    nothing = kind in _NOTHING_GIVEN or (kind == "string_too_short" and int(ctx.get("min_length", 1)) <= 1)
+    own = _own_words(model, error)
+    if kind in own:
         template = str(own[kind])
-    elif kind == "string_too_short" and int(ctx.get("min_length", 1)) > 1:
+    elif nothing and "missing" in own:
+        template = str(own["missing"])
+    elif EVERY_ERROR in own:
+        template = str(own[EVERY_ERROR])
+    elif kind == "string_too_short" and not nothing:
         template = _LONGER
     else:
         template = _FRIENDLY.get(kind, _FALLBACK)
@@ -217,12 +230,19 @@ def translated(errors: dict[str, str]) -> dict[str, str]:
 
 
 def validate_form(
-    model: type[Model], form: FormData, *, lists: tuple[str, ...] = (), flags: tuple[str, ...] = ()
+    model: type[Model],
+    form: FormData,
+    *,
+    lists: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+    required: tuple[str, ...] = (),
 ) -> tuple[Model | None, dict[str, str]]:
     """Validate a form into the same schema the API uses. Returns (model, {}) or (None, errors).
 
     `lists` are multi-value fields (checkbox groups); `flags` are single checkboxes, absent when off.
-    Empty text fields count as not given, so optional fields keep their defaults.
+    Empty text fields count as not given, so optional fields keep their defaults; but `required` names the
+    fields an edit form marks required, where an emptied one is refused with the field's words rather than
+    silently left as it was (an update schema's fields are all optional, for the API's partial updates).
     """
     data: dict[str, Any] = {}
     for key in form.keys():
@@ -230,8 +250,11 @@ def validate_form(
             continue
         value = form.get(key)
         field = model.model_fields.get(key)
-        if isinstance(value, str) and value.strip() == "" and (field is None or not field.is_required()):
-            continue
+        optional = field is None or not field.is_required()
+        if isinstance(value, str) and value.strip() == "":
+            if optional and key not in required:
+                continue
+            value = ""  # only spaces is empty too
         data[key] = value
     for key in lists:
         data[key] = [v for v in form.getlist(key) if isinstance(v, str) and v != ""]
@@ -240,7 +263,19 @@ def validate_form(
     try:
         return model.model_validate(data), {}
     except ValidationError as exc:
-        return None, field_errors(exc, model=model)
+        return None, in_form_order(field_errors(exc, model=model), form)
+
+
+def in_form_order(errors: dict[str, str], form: FormData) -> dict[str, str]:
+    """Errors in the order of their fields on the page, as GOV.UK's error summary lists them: a browser sends
+    a form's fields in that order. A field it did not send (no radio chosen) stays after the one before it."""
+    sent = {key: index for index, key in enumerate(dict.fromkeys(form.keys()))}
+    positions: dict[str, float] = {}
+    last = -1.0
+    for key in errors:
+        last = float(sent[key]) if key in sent else last + 0.001
+        positions[key] = last
+    return dict(sorted(errors.items(), key=lambda item: positions[item[0]]))
 
 
 class CsrfRefused(AppError):

@@ -161,7 +161,7 @@ def test_create_user_refuses_a_weak_password_with_a_clear_message(mend: Mend) ->
         stdin="short\n",
     )
     assert result.returncode == 1
-    assert "password: Use at least 12 characters" in result.stderr
+    assert "password: Choose a new password of at least 12 characters" in result.stderr
     assert "Traceback" not in result.stderr
     assert mend.scalar(select(func.count()).select_from(User)) == 0
 
@@ -209,7 +209,7 @@ def test_load_demo_refuses_a_second_run(mend: Mend) -> None:
 def test_load_demo_refuses_a_weak_password_without_echoing_it(mend: Mend) -> None:
     result = mend("load-demo", "--password-stdin", stdin="tiny-secret\n")
     assert result.returncode == 1
-    assert "password: Use at least 12 characters" in result.stderr
+    assert "password: Choose a new password of at least 12 characters" in result.stderr
     assert "tiny-secret" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert mend.scalar(select(func.count()).select_from(Program)) == 0

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, EmailStr, Field, ValidationError, field_validator
 
+from app.auth.schemas import AccessTokenCreate
 from app.i18n import use_language
 from app.web import field_errors
 
@@ -97,6 +98,22 @@ def test_no_error_type_shows_pydantics_own_english() -> None:
         with use_language(language):
             errors = _errors(BAD) | _errors({"whole": "1.5", "small": [1], "positive": "many"})
         assert not any(raw in message for message in errors.values() for raw in RAW), errors
+
+
+def test_a_field_says_its_own_words_for_each_error_and_the_api_schema_leaves_them_out() -> None:
+    def errors(data: dict[str, object]) -> dict[str, str]:
+        with pytest.raises(ValidationError) as caught:
+            AccessTokenCreate.model_validate(data)
+        return field_errors(caught.value, model=AccessTokenCreate)
+
+    missing = "Enter a name for the token, saying what it is for."
+    lifetime = "Choose how long the token works, from 1 day to 1 year."
+    assert errors({"expires_in_days": "soon"}) == {"name": missing, "expires_in_days": lifetime}
+    assert errors({"name": "", "expires_in_days": 400})["name"] == missing  # empty reads as missing
+    assert errors({"name": "x" * 81}) == {"name": "Enter a token name of at most 80 characters."}
+    with use_language("es"):
+        assert errors({})["name"] == "Escriba un nombre para el token que diga para qué sirve."
+    assert "errors" not in str(AccessTokenCreate.model_json_schema())
 
 
 def test_sign_in_says_which_answer_is_missing(anon: TestClient) -> None:

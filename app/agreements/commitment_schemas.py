@@ -11,7 +11,7 @@ from app.agreements.models import CommitmentKind, ProgressKind, WaiverStatus
 from app.conferences.models import ClosureReason
 from app.db import RecordId
 from app.i18n import N_
-from app.schemas import InputModel
+from app.schemas import InputModel, says
 
 # How a survivor's consent to a waiver reached the facilitator (the portal records its own).
 WaiverConsentMethod = Literal["in_person", "written", "phone", "video"]
@@ -27,11 +27,30 @@ class ProgressCreate(InputModel):
     """Progress towards one commitment. `amount` is in natural units: money (12.50), hours (2.5) or
     sessions (1); an apology, another task done, a breach or a note take none."""
 
-    kind: ProgressKind
-    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2)
-    occurred_on: date = Field(description="When it happened (the program's local date); not in the future.")
-    evidence_reference: str = Field(default="", max_length=200, description="A receipt number, a log sheet, …")
-    evidence_note: str = Field(default="", max_length=2_000)
+    kind: ProgressKind = Field(json_schema_extra=says(N_("Choose what happened.")))
+    amount: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=Decimal("1000000000"),
+        max_digits=14,
+        decimal_places=2,
+        json_schema_extra=says(N_("Enter the amount done as a number of at most 2 decimals, for example 50 or 12.50.")),
+    )
+    occurred_on: date = Field(
+        description="When it happened (the program's local date); not in the future.",
+        json_schema_extra=says(N_("Enter the date it happened, for example 2026-03-31.")),
+    )
+    evidence_reference: str = Field(
+        default="",
+        max_length=200,
+        description="A receipt number, a log sheet, …",
+        json_schema_extra=says(N_("Enter an evidence reference of at most 200 characters.")),
+    )
+    evidence_note: str = Field(
+        default="",
+        max_length=2_000,
+        json_schema_extra=says(N_("Shorten the evidence note to 2,000 characters or fewer.")),
+    )
     notify_survivor: bool = Field(
         default=True,
         description="Tell the survivor, if they asked to be told about progress (their contact preferences apply).",
@@ -39,15 +58,32 @@ class ProgressCreate(InputModel):
 
 
 class CorrectionCreate(InputModel):
-    reason: str = Field(min_length=1, max_length=2_000, description="Why the entry was wrong.")
+    reason: str = Field(
+        min_length=1,
+        max_length=2_000,
+        description="Why the entry was wrong.",
+        json_schema_extra=says(
+            missing=N_("Say why the entry was wrong."),
+            string_too_long=N_("Shorten the reason for the correction to 2,000 characters or fewer."),
+        ),
+    )
 
 
 class WaiverCreate(InputModel):
     """Waive a commitment. With `consent_method`, the facilitator records the survivor's consent given to
     them; without it, the survivor is asked in the portal and the waiver waits for their answer."""
 
-    reason: str = Field(min_length=1, max_length=2_000)
-    consent_method: WaiverConsentMethod | None = None
+    reason: str = Field(
+        min_length=1,
+        max_length=2_000,
+        json_schema_extra=says(
+            missing=N_("Say why the commitment is waived."),
+            string_too_long=N_("Shorten the reason for the waiver to 2,000 characters or fewer."),
+        ),
+    )
+    consent_method: WaiverConsentMethod | None = Field(
+        default=None, json_schema_extra=says(N_("Choose how the survivor gave their consent."))
+    )
     survivor_consent_confirmed: bool = Field(
         default=False, description="The survivor agreed to waive exactly this commitment."
     )
@@ -58,8 +94,15 @@ class WaiverAnswer(InputModel):
 
 
 class ClosureCreate(InputModel):
-    reason: ClosureReason
-    note: str = Field(min_length=1, max_length=2_000)
+    reason: ClosureReason = Field(json_schema_extra=says(N_("Choose why the case is closed.")))
+    note: str = Field(
+        min_length=1,
+        max_length=2_000,
+        json_schema_extra=says(
+            missing=N_("Explain the closure in a note."),
+            string_too_long=N_("Shorten the note on the closure to 2,000 characters or fewer."),
+        ),
+    )
 
 
 DUE_RANGE_MESSAGE = N_("The 'Due until' date must be the same as or after the 'Due from' date.")

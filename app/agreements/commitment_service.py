@@ -219,23 +219,24 @@ def to_units(kind: CommitmentKind, entry_kind: ProgressKind, amount: Decimal | N
     if entry_kind in (ProgressKind.apology_delivered, ProgressKind.done):
         return 1
     if amount is None:
-        raise InvalidInput("Enter the amount.", field_errors={"amount": "Enter the amount."})
+        message = N_("Enter the amount done, for example 50 or 12.50.")
+        raise InvalidInput(message, field_errors={"amount": message})
     match kind:
         case CommitmentKind.payment:
             cents = amount * 100
             if cents != cents.to_integral_value():
-                message = "Give the amount in whole cents, for example 12.50."
+                message = N_("Enter the amount in whole cents, for example 12.50.")
                 raise InvalidInput(message, field_errors={"amount": message})
             return int(cents)
         case CommitmentKind.service_hours:
             minutes = amount * MINUTES_PER_HOUR
             if minutes != minutes.to_integral_value():
-                message = "Give the hours in whole minutes, for example 1.5 or 2.25."
+                message = N_("Enter the hours in whole minutes, for example 1.5 or 2.25.")
                 raise InvalidInput(message, field_errors={"amount": message})
             return int(minutes)
         case _:
             if amount != amount.to_integral_value():
-                message = "Give a whole number of sessions."
+                message = N_("Enter a whole number of sessions, for example 1.")
                 raise InvalidInput(message, field_errors={"amount": message})
             return int(amount)
 
@@ -447,7 +448,7 @@ def record_progress(
         field = {"future_date": "occurred_on", "wrong_progress_kind": "kind"}.get(problems[0].code, "amount")
         raise InvalidInput(problems[0].message, field_errors={field: problems[0].message})
     if data.kind == ProgressKind.note and not data.evidence_note.strip():
-        message = "Write the note."
+        message = N_("Write the note in the evidence note.")
         raise InvalidInput(message, field_errors={"evidence_note": message})
     was_settled = case_state(session, case=case) == "completed"
     entry = ProgressEntry(
@@ -493,7 +494,8 @@ def correct_entry(session: Session, *, actor: Actor, case: Case, entry: Progress
     assert commitment is not None
     _require_open(session, case=case, commitment=commitment)
     if not reason.strip():
-        raise InvalidInput("Say why the entry was wrong.", field_errors={"reason": "Say why the entry was wrong."})
+        message = N_("Say why the entry was wrong.")
+        raise InvalidInput(message, field_errors={"reason": message})
     if entry.reverses_id is not None:
         raise Conflict(
             "A correction cannot itself be reversed: record the entry again instead.",
@@ -571,7 +573,8 @@ def waive(session: Session, *, actor: Actor, case: Case, commitment: Commitment,
     require_case_writer(actor)
     _require_open(session, case=case, commitment=commitment)
     if not data.reason.strip():
-        raise InvalidInput("Say why the commitment is waived.", field_errors={"reason": "Give the reason."})
+        message = N_("Say why the commitment is waived.")
+        raise InvalidInput(message, field_errors={"reason": message})
     _require_unsettled(session, case=case, commitment=commitment)
     if _pending_waiver(session, commitment=commitment) is not None:
         raise Conflict(
@@ -585,13 +588,13 @@ def waive(session: Session, *, actor: Actor, case: Case, commitment: Commitment,
             conditions=[Condition("survivor_missing", N_("Add the survivor to the case."))],
         )
     if data.consent_method is not None and not data.survivor_consent_confirmed:
-        message = "Confirm that the survivor agreed to waive exactly this commitment."
+        message = N_("Confirm that the survivor agreed to waive exactly this commitment.")
         raise Conflict(
             "A waiver needs the survivor's consent on record.",
             conditions=[Condition("survivor_consent_missing", message, participant_id=survivor.id)],
         )
     if data.survivor_consent_confirmed and data.consent_method is None:
-        message = "Say how the survivor gave their consent."
+        message = N_("Choose how the survivor gave their consent.")
         raise InvalidInput(message, field_errors={"consent_method": message})
     waiver = Waiver(
         program_id=case.program_id,
@@ -708,7 +711,8 @@ def close_case(session: Session, *, actor: Actor, case: Case, data: ClosureCreat
     """Close a case that will not complete, with a reason from the fixed list and a note."""
     require_case_writer(actor)
     if not data.note.strip():
-        raise InvalidInput("Explain the closure in a note.", field_errors={"note": "Explain the closure."})
+        message = N_("Explain the closure in a note.")
+        raise InvalidInput(message, field_errors={"note": message})
     lock_case(session, case=case)
     problems = []
     if closure_of(session, case=case) is not None:

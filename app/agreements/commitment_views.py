@@ -69,7 +69,6 @@ SORT_LABELS = {
     "kind": N_("Kind of commitment"),
 }
 DATE_MESSAGE = N_("Enter a date, for example 2026-03-31.")
-AMOUNT_MESSAGE = N_("Enter the amount as a number, for example 50 or 12.50.")
 # The amount a commitment takes progress in, and how the form asks for it.
 AMOUNT_KINDS = frozenset({CommitmentKind.payment, CommitmentKind.service_hours, CommitmentKind.program_attendance})
 STATE_LABELS = {
@@ -268,6 +267,8 @@ def _progress_fragment(
         "values": values,
         "errors": errors,
         "other_errors": [m for k, m in errors.items() if k not in shown],
+        # The page without JavaScript opens with GOV.UK's error summary; a key it cannot link to starts with "_".
+        "summary_errors": {(k if k in shown else f"_{k}"): m for k, m in errors.items()},
         "focus": f"field-p{row.id}-{next((k for k in errors if k in shown), 'kind')}",
         "refusal": refusal,
         "message": message,
@@ -323,10 +324,6 @@ def record_progress(
     commitment_id: int = commitment.id  # type: ignore[assignment]
     data, errors = validate_form(ProgressCreate, form, flags=("notify_survivor",))
     if data is None:
-        errors = {
-            k: {"amount": _(AMOUNT_MESSAGE), "occurred_on": _(DATE_MESSAGE)}.get(k, v) if k != "kind" else v
-            for k, v in errors.items()
-        }
         return _progress_fragment(
             request, session, actor, case=case, commitment_id=commitment_id, form=form, errors=errors, status_code=422
         )
@@ -447,8 +444,8 @@ def waiver_from_form(form: FormData) -> tuple[WaiverCreate | None, dict[str, str
     """The waiver form: either the survivor agreed (how, and a confirmation), or ask them in the portal."""
     how = form.get("how")
     if how not in ("agreed", "ask"):
-        _, errors = validate_form(WaiverCreate, form)
-        return None, errors | {"how": "Choose whether the survivor already agreed, or is to be asked."}
+        errors = validate_form(WaiverCreate, form)[1]
+        return None, errors | {"how": _("Choose whether the survivor already agreed, or is to be asked.")}
     data: dict[str, Any] = {"reason": form.get("reason") or ""}
     if how == "agreed":
         data |= {
@@ -458,7 +455,7 @@ def waiver_from_form(form: FormData) -> tuple[WaiverCreate | None, dict[str, str
     try:
         return WaiverCreate.model_validate(data), {}
     except ValidationError as exc:
-        return None, field_errors(exc)
+        return None, field_errors(exc, model=WaiverCreate)
 
 
 @router.post("/cases/{case_id}/commitments/{commitment_id}/waiver")

@@ -15,16 +15,31 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 from starlette.datastructures import FormData
 
 from app.agreements.models import ReviewDecision, TermKind, VersionStatus
-from app.agreements.terms import CURRENCIES, RECORD_LANGUAGE, Term
+from app.agreements.terms import (
+    CURRENCIES,
+    RECORD_LANGUAGE,
+    ApologyTerm,
+    Instalment,
+    NoContactTerm,
+    OtherTerm,
+    ProgramAttendanceTerm,
+    RestitutionTerm,
+    ServiceHoursTerm,
+    Term,
+)
 from app.conferences.models import ParticipantRole
 from app.db import RecordId
-from app.i18n import LANGUAGES, N_
-from app.schemas import InputModel, refuse_nul
+from app.i18n import LANGUAGES, N_, gettext
+from app.schemas import InputModel, refuse_nul, says
 from app.web import friendly_message
 
 MAX_TERMS = 60
 MAX_INSTALMENTS = 120
-Sha256 = Field(pattern=r"^[0-9a-f]{64}$", description="The SHA-256 (hex) of the exact text you were shown.")
+Sha256 = Field(
+    pattern=r"^[0-9a-f]{64}$",
+    description="The SHA-256 (hex) of the exact text you were shown.",
+    json_schema_extra=says(N_("Reload the page: the text you were shown is not clear.")),
+)
 
 STATUS_LABELS = {
     VersionStatus.draft: N_("Draft"),
@@ -72,12 +87,22 @@ def _refuse_nul_deep(value: Any) -> Any:
 class DraftSave(InputModel):
     """Save the draft as a new version, starting from version `based_on` (empty for the first draft)."""
 
-    terms: list[Term] = Field(max_length=MAX_TERMS, description="Every term of the agreement, in order.")
+    terms: list[Term] = Field(
+        max_length=MAX_TERMS,
+        description="Every term of the agreement, in order.",
+        json_schema_extra=says(N_("Keep the agreement to at most 60 terms.")),
+    )
     based_on: RecordId | None = Field(
         default=None,
         description="The version number your edit started from. If someone saved since, the save is refused (409).",
+        json_schema_extra=says(N_("Start again from the agreement page: the version this edit began from is unclear.")),
     )
-    change_note: str = Field(default="", max_length=2_000, description="What changed, for the history.")
+    change_note: str = Field(
+        default="",
+        max_length=2_000,
+        description="What changed, for the history.",
+        json_schema_extra=says(N_("Shorten the note on what changed to 2,000 characters or fewer.")),
+    )
 
     @field_validator("terms", mode="before")
     @classmethod
@@ -88,35 +113,77 @@ class DraftSave(InputModel):
 class AmendmentCreate(DraftSave):
     """Amend the sealed agreement: a new version that goes through review and signing again."""
 
-    based_on: RecordId = Field(description="The number of the sealed version being amended.")  # type: ignore[assignment]
-    change_note: str = Field(min_length=1, max_length=2_000, description="Why the agreement is being amended.")
+    based_on: RecordId = Field(  # type: ignore[assignment]
+        description="The number of the sealed version being amended.",
+        json_schema_extra=says(N_("Start again from the agreement page: the version this edit began from is unclear.")),
+    )
+    change_note: str = Field(
+        min_length=1,
+        max_length=2_000,
+        description="Why the agreement is being amended.",
+        json_schema_extra=says(
+            missing=N_("Say why the agreement is being amended."),
+            string_too_long=N_("Shorten why the agreement is being amended to 2,000 characters or fewer."),
+        ),
+    )
 
 
 class ReviewRecord(InputModel):
     """A party's review given in person, recorded by a facilitator."""
 
-    participant_id: RecordId = Field(description="The survivor or the responsible party of this case.")
-    decision: ReviewDecision
+    participant_id: RecordId = Field(
+        description="The survivor or the responsible party of this case.",
+        json_schema_extra=says(N_("Choose who reviewed the agreement.")),
+    )
+    decision: ReviewDecision = Field(
+        json_schema_extra=says(N_("Choose their decision: they accept this version, or they ask for changes."))
+    )
     text_sha256: str = Sha256
-    comment: str = Field(default="", max_length=4_000, description="Needed when asking for changes.")
+    comment: str = Field(
+        default="",
+        max_length=4_000,
+        description="Needed when asking for changes.",
+        json_schema_extra=says(N_("Shorten what they would like changed to 4,000 characters or fewer.")),
+    )
 
 
 class SignatureCreate(InputModel):
     """A signature on the exact text: the facilitator's own, or a party's given in person (`participant_id`)."""
 
     text_sha256: str = Sha256
-    typed_name: str = Field(min_length=1, max_length=200, description="The signer's full name, typed.")
+    typed_name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The signer's full name, typed.",
+        json_schema_extra=says(
+            missing=N_("Type the full name of the person signing."),
+            string_too_long=N_("Type a full name of at most 200 characters."),
+        ),
+    )
     intent_confirmed: bool = Field(default=False, description="The signer ticked the intent statement.")
     participant_id: RecordId | None = Field(
-        default=None, description="A party signing in person with the facilitator; left out, you sign yourself."
+        default=None,
+        description="A party signing in person with the facilitator; left out, you sign yourself.",
+        json_schema_extra=says(N_("Choose who is signing.")),
     )
 
 
 class DeclineCreate(InputModel):
     """A signer declines, with a reason; the agreement goes back to drafting."""
 
-    reason: str = Field(min_length=1, max_length=2_000)
-    participant_id: RecordId | None = Field(default=None, description="The party who declines; left out, you do.")
+    reason: str = Field(
+        min_length=1,
+        max_length=2_000,
+        json_schema_extra=says(
+            missing=N_("Say why they do not sign."),
+            string_too_long=N_("Shorten why they do not sign to 2,000 characters or fewer."),
+        ),
+    )
+    participant_id: RecordId | None = Field(
+        default=None,
+        description="The party who declines; left out, you do.",
+        json_schema_extra=says(N_("Choose who declines to sign.")),
+    )
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -315,7 +382,15 @@ def parse_money(value: str) -> int | None:
         return None
 
 
-MONEY_HINT = "Enter an amount such as 1200.50 (a point before the cents)."
+WHOLE_AMOUNT = N_("Enter the whole amount of term %(term)s as a number such as 1200.50 (a point before the cents).")
+PAYMENT_AMOUNT = N_(
+    "Enter the amount of payment %(payment)s of term %(term)s as a number such as 300.00 (a point before the cents)."
+)
+
+
+def _say(message: str, i: int, **more: int) -> str:
+    """An editor error in the page's language, naming its term (numbered from 1)."""
+    return gettext(message) % ({"term": i + 1} | more)
 
 
 def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -334,7 +409,7 @@ def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str,
             data["currency"] = row["currency"]
             total = parse_money(row["amount"]) if row["amount"] else None
             if row["amount"] and total is None:
-                errors[prefix + "amount"] = MONEY_HINT
+                errors[prefix + "amount"] = _say(WHOLE_AMOUNT, i)
             data["amount_cents"] = total
             instalments = [r for r in row["instalments"] if r["due_date"] or r["amount"]]
             if len(instalments) == 1 and not instalments[0]["amount"] and total:
@@ -343,10 +418,12 @@ def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str,
             for j, r in enumerate(instalments):
                 cents = parse_money(r["amount"]) if r["amount"] else None
                 if r["amount"] and cents is None:
-                    errors[f"{prefix}instalments-{j}-amount"] = MONEY_HINT
+                    errors[f"{prefix}instalments-{j}-amount"] = _say(PAYMENT_AMOUNT, i, payment=j + 1)
                 data["instalments"].append({"due_date": r["due_date"] or None, "amount_cents": cents})
             if not instalments:
-                errors[prefix + "instalments-0-due_date"] = "Enter the date the payment is due."
+                errors[prefix + "instalments-0-due_date"] = _say(
+                    N_("Enter the date payment 1 of term %(term)s is due, for example 2027-02-01."), i
+                )
         case TermKind.service_hours:
             data |= {"hours": row["hours"] or None, "deadline": row["deadline"] or None, "where": row["where"]}
         case TermKind.program_attendance:
@@ -356,10 +433,14 @@ def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str,
         case TermKind.no_contact:
             if row["until"] == "date":
                 if not row["end_date"]:
-                    errors[prefix + "end_date"] = "Enter the end date, or choose 'with no end date'."
+                    errors[prefix + "end_date"] = _say(
+                        N_("Enter the end date of term %(term)s, or choose 'With no end date'."), i
+                    )
                 data["end_date"] = row["end_date"] or None
             elif row["until"] != "indefinite":
-                errors[prefix + "until"] = "Choose until a date, or with no end date."
+                errors[prefix + "until"] = _say(
+                    N_("Choose how long term %(term)s lasts: until a date, or with no end date."), i
+                )
         case TermKind.other:
             optional("text")
             optional("due_date")
@@ -373,13 +454,39 @@ def _term_data(i: int, row: dict[str, Any], errors: dict[str, str]) -> dict[str,
     return data
 
 
-def _message(error: Any) -> str:
-    return friendly_message(error)
+_TERM_MODELS: dict[str, type[BaseModel]] = {
+    TermKind.apology: ApologyTerm,
+    TermKind.restitution: RestitutionTerm,
+    TermKind.service_hours: ServiceHoursTerm,
+    TermKind.program_attendance: ProgramAttendanceTerm,
+    TermKind.no_contact: NoContactTerm,
+    TermKind.other: OtherTerm,
+}
+_ABOUT_A_TERM = N_("Term %(term)s: %(problem)s")
+
+
+def _message(error: Any, model: type[BaseModel]) -> str:
+    """A pydantic error of the editor in words that name the term (and payment) it is about."""
+    loc = error["loc"]
+    if not loc or loc[0] != "terms" or len(loc) < 2:
+        return friendly_message(error, model=model)
+    numbers = {"term": int(loc[1]) + 1}
+    if len(loc) < 4:  # the whole term: its own check (the payments add up), or a kind Mend does not know
+        if error["type"] in ("value_error", "assertion_error"):
+            return gettext(_ABOUT_A_TERM) % (numbers | {"problem": friendly_message(error)})
+        return gettext(N_("Remove term %(term)s and add it again: Mend does not know its kind.")) % numbers
+    field_model, rest = _TERM_MODELS.get(str(loc[2]), BaseModel), loc[3:]
+    if rest[0] == "instalments" and len(rest) >= 3:
+        field_model, rest, numbers["payment"] = Instalment, rest[2:], int(rest[1]) + 1
+    message = friendly_message({**error, "loc": rest, "ctx": (error.get("ctx") or {}) | numbers}, model=field_model)
+    if error["type"] in ("value_error", "assertion_error"):
+        return gettext(_ABOUT_A_TERM) % (numbers | {"problem": message})
+    return message
 
 
 def _field_key(loc: tuple[Any, ...]) -> str:
     """A pydantic error location as the editor's field name: ("terms", 0, "restitution", "amount_cents") ->
-    "terms-0-amount"; an error about a whole term is "terms-0"."""
+    "terms-0-amount"; an error about a whole term is "terms-0", about its list of payments the first payment."""
     if not loc or loc[0] != "terms":
         return str(loc[0]) if loc else "_form"
     if len(loc) < 3:
@@ -387,7 +494,32 @@ def _field_key(loc: tuple[Any, ...]) -> str:
     parts = [str(p).replace("amount_cents", "amount") for p in loc[3:]]
     if parts[:1] == ["translations"]:  # ("terms", 0, kind, "translations", "es", "note") -> "terms-0-es-note"
         parts = parts[1:]
+    if parts == ["instalments"]:
+        parts = ["instalments", "0", "due_date"]
     return "-".join(["terms", str(loc[1]), *parts])
+
+
+# A term's fields in the order the editor shows them (agreements/_term.html), whatever the kind.
+_FIELD_ORDER = ("", "owed_by", "form", "amount", "currency", "instalments", "split_count", "split_first", "hours")
+_FIELD_ORDER += ("program_name", "sessions", "until", "end_date", "text", "due_date", "deadline", "where", "note")
+_TERM_FIELD = re.compile(r"^terms-(\d+)(?:-(.*))?$")
+
+
+def _in_page_order(errors: dict[str, str]) -> dict[str, str]:
+    """The editor's errors in the order of their fields on the page, as the error summary lists them."""
+
+    def position(key: str) -> tuple[int, ...]:
+        if key == "terms":
+            return (1, -1)
+        if not (m := _TERM_FIELD.match(key)):
+            return (2,) if key == "change_note" else (0,)
+        rest = m.group(2) or ""
+        if rest.startswith("instalments-") and rest.count("-") == 2:
+            _, payment, name = rest.split("-")
+            return (1, int(m.group(1)), _FIELD_ORDER.index("instalments"), int(payment), name != "due_date")
+        return (1, int(m.group(1)), _FIELD_ORDER.index(rest) if rest in _FIELD_ORDER else len(_FIELD_ORDER))
+
+    return dict(sorted(errors.items(), key=lambda item: position(item[0])))
 
 
 def parse_rows(
@@ -406,9 +538,9 @@ def parse_rows(
         parsed = model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            errors.setdefault(_field_key(error["loc"]), _message(error))
-        return None, errors
-    return (None, errors) if errors else (parsed, {})
+            errors.setdefault(_field_key(error["loc"]), _message(error, model))
+        return None, _in_page_order(errors)
+    return (None, _in_page_order(errors)) if errors else (parsed, {})
 
 
 _TERM: TypeAdapter[Term] = TypeAdapter(Term)
@@ -478,16 +610,23 @@ def _split(rows: list[dict[str, Any]], i: int) -> tuple[list[dict[str, Any]], di
     row, prefix, errors = rows[i], f"terms-{i}-", {}
     total = parse_money(row["amount"]) if row["amount"] else None
     if total is None:
-        errors[prefix + "amount"] = MONEY_HINT if row["amount"] else "Enter the whole amount first."
+        whole = WHOLE_AMOUNT if row["amount"] else N_("Enter the whole amount of term %(term)s first.")
+        errors[prefix + "amount"] = _say(whole, i)
     count = int(row["split_count"]) if row["split_count"].isdigit() else 0
     if not 1 <= count <= MAX_INSTALMENTS:
-        errors[prefix + "split_count"] = f"Enter a number of instalments from 1 to {MAX_INSTALMENTS}."
+        errors[prefix + "split_count"] = _say(
+            N_("Enter the number of monthly payments of term %(term)s, from 1 to 120."), i
+        )
     try:
         first = date.fromisoformat(row["split_first"])
     except ValueError:
-        errors[prefix + "split_first"] = "Enter the date of the first instalment, such as 2027-03-28."
+        errors[prefix + "split_first"] = _say(
+            N_("Enter the date of the first payment of term %(term)s, such as 2027-03-28."), i
+        )
     if total is not None and count and total < count:
-        errors[prefix + "split_count"] = "Each instalment must be at least one cent."
+        errors[prefix + "split_count"] = _say(
+            N_("Enter fewer monthly payments for term %(term)s: each must be at least one cent."), i
+        )
     if errors:
         return rows, errors, None
     row["instalments"] = [

@@ -55,6 +55,8 @@ from app.notifications.service import notify_case_facilitators
 FACILITATOR_SIGNER = "facilitator"
 _TERMS = TypeAdapter(list[Term])
 
+ADD_A_TERM = N_("Add at least one term, with the buttons under “Add a term”.")
+
 
 def _move(session: Session, *, version: AgreementVersion, target: VersionStatus) -> None:
     problems = transition_conditions(VersionStatus(version.status), target)
@@ -111,7 +113,7 @@ def _new_version(
     names = {p.id: p.display_name for p in people}
     for term in terms:
         if term.owed_by not in names:
-            message = "Each term must be owed by a participant of this case."
+            message = N_("Choose, for each term, a participant of this case who does it.")
             raise InvalidInput(message, field_errors={"terms": message})
     if wrong := ower_problems(terms, {p.id: ParticipantRole(p.role) for p in people}):  # type: ignore[misc]
         first = min(wrong)
@@ -163,7 +165,7 @@ def save_draft(
     require_case_writer(actor)
     require_open_case(session, case=case)
     if not terms:
-        raise InvalidInput("Add at least one term.", field_errors={"terms": "Add at least one term."})
+        raise InvalidInput(ADD_A_TERM, field_errors={"terms": ADD_A_TERM})
     if _held_conference(session, case=case) is None:
         raise Conflict(
             "Draft the agreement after the conference is held.",
@@ -241,9 +243,9 @@ def start_amendment(
             conditions=[Condition("edit_conflict", N_("Reload and start again."))],
         )
     if not terms:
-        raise InvalidInput("Add at least one term.", field_errors={"terms": "Add at least one term."})
+        raise InvalidInput(ADD_A_TERM, field_errors={"terms": ADD_A_TERM})
     if not change_note.strip():
-        message = "Say why the agreement is being amended."
+        message = N_("Say why the agreement is being amended.")
         raise InvalidInput(message, field_errors={"change_note": message})
     version = _new_version(
         session,
@@ -337,7 +339,7 @@ def record_review(
             conditions=[Condition("text_changed", N_("Read the current text and review that."))],
         )
     if decision == ReviewDecision.changes_requested and not comment.strip():
-        message = "Say what you would like changed."
+        message = N_("Say what you would like changed.")
         raise InvalidInput(message, field_errors={"comment": message})
     review = Review(
         program_id=version.program_id,
@@ -458,10 +460,10 @@ def sign_version(
     if not intent_confirmed:
         raise InvalidInput(
             "Tick the box to confirm you sign of your own free will.",
-            field_errors={"intent_confirmed": "Tick this box to sign."},
+            field_errors={"intent_confirmed": N_("Tick this box to sign.")},
         )
     if not typed_name.strip():
-        raise InvalidInput("Type your full name to sign.", field_errors={"typed_name": "Type your full name."})
+        raise InvalidInput("Type your full name to sign.", field_errors={"typed_name": N_("Type your full name.")})
     required = required_signers(session, case=case)
     signed = [s.signer_key for s in signatures_of(session, version=version)]
     problems = signing_conditions(
@@ -528,7 +530,8 @@ def decline_to_sign(
     if actor.kind != "participant":
         require_case_writer(actor)
     if not reason.strip():
-        raise InvalidInput("Say why you do not sign.", field_errors={"reason": "Say why you do not sign."})
+        message = N_("Say why you do not sign.")
+        raise InvalidInput(message, field_errors={"reason": message})
     signer_key = f"participant:{participant.id}" if participant else FACILITATOR_SIGNER
     if signer_key not in required_signers(session, case=case):
         raise Conflict(

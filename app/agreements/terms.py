@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.agreements.models import TermKind
 from app.i18n import LANGUAGES, N_, long_day, money, translator
+from app.schemas import says
 
 RECORD_LANGUAGE = "en"
 # The fields a person writes in words, per kind of term: each needs its wording in every reader's language.
@@ -38,9 +39,24 @@ def format_money(cents: int, currency: str) -> str:
     return f"{Decimal(cents) / 100:,.2f} {currency}"
 
 
+# A term's errors say which term (and which payment) they are about: the editor fills in %(term)s and
+# %(payment)s (agreements/schemas.py), so that a summary of several terms' errors tells them apart.
+DEADLINE = says(N_("Enter the date term %(term)s must be done by, for example 2027-06-30."))
+
+
 class Instalment(BaseModel):
-    due_date: date
-    amount_cents: int = Field(gt=0, le=10**11)
+    due_date: date = Field(
+        json_schema_extra=says(
+            N_("Enter the date payment %(payment)s of term %(term)s is due, for example 2027-02-01.")
+        )
+    )
+    amount_cents: int = Field(
+        gt=0,
+        le=10**11,
+        json_schema_extra=says(
+            N_("Enter the amount of payment %(payment)s of term %(term)s, more than 0, for example 300.00.")
+        ),
+    )
 
 
 class TermWording(BaseModel):
@@ -59,8 +75,16 @@ class TermWording(BaseModel):
 
 
 class _Term(BaseModel):
-    owed_by: int = Field(description="The participant who owes this term (usually the responsible party).")
-    note: str = Field(default="", max_length=2_000, description="Anything else the parties agreed about this term.")
+    owed_by: int = Field(
+        description="The participant who owes this term (usually the responsible party).",
+        json_schema_extra=says(N_("Choose who does term %(term)s.")),
+    )
+    note: str = Field(
+        default="",
+        max_length=2_000,
+        description="Anything else the parties agreed about this term.",
+        json_schema_extra=says(N_("Shorten the note of term %(term)s to 2,000 characters or fewer.")),
+    )
     translations: dict[str, TermWording] = Field(
         default_factory=dict,
         description="What was written in this term (the note, a place, a program's name, the commitment's own "
@@ -90,57 +114,100 @@ class _Term(BaseModel):
 
 class ApologyTerm(_Term):
     kind: Literal[TermKind.apology] = TermKind.apology
-    form: Literal["spoken", "written", "letter_through_program"]
-    due_date: date | None = None
+    form: Literal["spoken", "written", "letter_through_program"] = Field(
+        json_schema_extra=says(N_("Choose how the apology of term %(term)s is given."))
+    )
+    due_date: date | None = Field(
+        default=None,
+        json_schema_extra=says(
+            N_("Enter the date of the apology of term %(term)s, for example 2027-03-28, or leave it empty.")
+        ),
+    )
 
 
 class RestitutionTerm(_Term):
     kind: Literal[TermKind.restitution] = TermKind.restitution
-    currency: str = Field(min_length=3, max_length=3)
-    amount_cents: int = Field(gt=0, le=10**11)
-    instalments: list[Instalment] = Field(min_length=1, max_length=120)
+    currency: str = Field(
+        min_length=3, max_length=3, json_schema_extra=says(N_("Choose the currency of term %(term)s from the list."))
+    )
+    amount_cents: int = Field(
+        gt=0,
+        le=10**11,
+        json_schema_extra=says(N_("Enter the whole amount of term %(term)s, more than 0, for example 1200.50.")),
+    )
+    instalments: list[Instalment] = Field(
+        min_length=1,
+        max_length=120,
+        json_schema_extra=says(N_("Give term %(term)s from 1 to 120 payments, each with its date.")),
+    )
 
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
         value = value.upper()
         if value not in CURRENCIES:
-            raise ValueError(f"Choose a currency such as {', '.join(CURRENCIES[:4])}.")
+            raise ValueError(N_("Choose the currency from the list."))
         return value
 
     @model_validator(mode="after")
     def _instalments_add_up(self) -> "RestitutionTerm":
         if sum(i.amount_cents for i in self.instalments) != self.amount_cents:
-            raise ValueError("The instalments must add up to the whole amount.")
+            raise ValueError(N_("Make the payments add up to the whole amount."))
         dates = [i.due_date for i in self.instalments]
         if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise ValueError("Give each instalment its own date, in order.")
+            raise ValueError(N_("Give each payment its own date, in order."))
         return self
 
 
 class ServiceHoursTerm(_Term):
     kind: Literal[TermKind.service_hours] = TermKind.service_hours
-    hours: int = Field(gt=0, le=2_000)
-    deadline: date
-    where: str = Field(default="", max_length=200)
+    hours: int = Field(
+        gt=0, le=2_000, json_schema_extra=says(N_("Enter the number of hours of term %(term)s, from 1 to 2,000."))
+    )
+    deadline: date = Field(json_schema_extra=DEADLINE)
+    where: str = Field(
+        default="",
+        max_length=200,
+        json_schema_extra=says(N_("Enter where term %(term)s is done in at most 200 characters.")),
+    )
 
 
 class ProgramAttendanceTerm(_Term):
     kind: Literal[TermKind.program_attendance] = TermKind.program_attendance
-    program_name: str = Field(min_length=1, max_length=200)
-    sessions: int = Field(gt=0, le=500)
-    deadline: date
+    program_name: str = Field(
+        min_length=1,
+        max_length=200,
+        json_schema_extra=says(
+            missing=N_("Enter the program of term %(term)s, such as counselling."),
+            string_too_long=N_("Enter a program name of at most 200 characters in term %(term)s."),
+        ),
+    )
+    sessions: int = Field(
+        gt=0, le=500, json_schema_extra=says(N_("Enter the number of sessions of term %(term)s, from 1 to 500."))
+    )
+    deadline: date = Field(json_schema_extra=DEADLINE)
 
 
 class NoContactTerm(_Term):
     kind: Literal[TermKind.no_contact] = TermKind.no_contact
-    end_date: date | None = Field(default=None, description="Empty means indefinite.")
+    end_date: date | None = Field(
+        default=None,
+        description="Empty means indefinite.",
+        json_schema_extra=says(N_("Enter the end date of term %(term)s, for example 2027-12-31.")),
+    )
 
 
 class OtherTerm(_Term):
     kind: Literal[TermKind.other] = TermKind.other
-    text: str = Field(min_length=1, max_length=2_000)
-    due_date: date
+    text: str = Field(
+        min_length=1,
+        max_length=2_000,
+        json_schema_extra=says(
+            missing=N_("Write what will be done in term %(term)s."),
+            string_too_long=N_("Shorten what will be done in term %(term)s to 2,000 characters or fewer."),
+        ),
+    )
+    due_date: date = Field(json_schema_extra=DEADLINE)
 
 
 Term = Annotated[

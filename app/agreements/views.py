@@ -100,9 +100,12 @@ def _signer_choices(view: queries.VersionView | None) -> dict[str, Any]:
 
     def option(signer: queries.SignerRow) -> tuple[str, str]:
         if signer.participant_id is None:
-            return "", "You, as the facilitator of the case"
-        role = PARTICIPANT_ROLE_LABELS.get(signer.role, signer.role)  # type: ignore[call-overload]
-        return str(signer.participant_id), f"{signer.name} ({role}), in person with you"
+            return "", _("You, as the facilitator of the case")
+        role = _(PARTICIPANT_ROLE_LABELS.get(signer.role, signer.role))  # type: ignore[call-overload]
+        return str(signer.participant_id), _("%(name)s (%(role)s), in person with you") % {
+            "name": signer.name,
+            "role": role,
+        }
 
     return {
         "sign_options": [option(s) for s in view.signers if not s.signed],
@@ -144,7 +147,7 @@ def _agreement_page(
             "followup": case_timeline(session, actor=actor, case=case) if in_force else None,
             "can_write": not queries.reads_sealed_only(actor),
             "is_admin": actor.is_admin,
-            "party_options": [(str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})") for p in parties],
+            "party_options": [(str(p.id), f"{p.display_name} ({_(PARTICIPANT_ROLE_LABELS[p.role])})") for p in parties],
             "conference_held": queries.conference_held(session, case=case),
             "failed": failed,
             "errors": errors or {},
@@ -353,7 +356,7 @@ def _editor(
         # Per kind of term, only the people who can owe it (rules.OWER_ROLES).
         "owers": {
             kind.value: [
-                (str(p.id), f"{p.display_name} ({PARTICIPANT_ROLE_LABELS[p.role]})")
+                (str(p.id), f"{p.display_name} ({_(PARTICIPANT_ROLE_LABELS[p.role])})")
                 for p in people
                 if p.role in OWER_ROLES[kind]
             ]

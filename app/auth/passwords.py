@@ -6,8 +6,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from app.i18n import N_
+
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+TOO_SHORT = N_("Choose a new password of at least 12 characters. A few unrelated words make a strong one.")
+TOO_LONG = N_("Choose a new password of at most 256 characters.")
 
 # OWASP's argon2id floor: 19 MiB of memory, two passes, one lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -24,11 +28,12 @@ def _common_passwords() -> frozenset[str]:
 
 
 def password_problem(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
-    """Why a new password is refused, in words for the person choosing it; None when it is fine."""
+    """Why a new password is refused, in words for the person choosing it (marked for translation, shown in
+    their language where it is shown); None when it is fine."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters. A few unrelated words make a strong password."
+        return TOO_SHORT
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return TOO_LONG
     lowered = password.lower()
     # "password2024!" is as guessable as "password": also check what is left without the padding.
     stem = lowered.strip("0123456789!@#$%^&*()_-+=.,?~ ")
@@ -38,10 +43,10 @@ def password_problem(password: str, *, email: str | None = None, name: str | Non
         or len(set(lowered)) <= 3
         or any(lowered in run for run in _SEQUENCES)
     ):
-        return "This password is too common and easy to guess. Choose another."
+        return N_("This password is too common and easy to guess. Choose another new password.")
     personal = [p.lower() for p in (email, email.split("@")[0] if email else None, name) if p]
     if any(lowered == p for p in personal):
-        return "Do not use your email address or name as your password."
+        return N_("Choose a new password that is not your email address or your name.")
     return None
 
 

@@ -6,10 +6,20 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, fie
 from app.auth.models import UserRole
 from app.auth.passwords import password_problem
 from app.i18n import N_
-from app.schemas import InputModel
+from app.schemas import InputModel, says
 
 ENTER_EMAIL = N_("Enter your email address.")
 ENTER_PASSWORD = N_("Enter your password.")
+# Each form field says what to enter when it is missing or wrong (app.schemas.says).
+NEW_PASSWORD = says(string_too_long=N_("Choose a new password of at most 256 characters."))
+NEW_EMAIL = says(
+    N_("Enter their email address in the right form, like name@example.org."),
+    missing=N_("Enter their email address."),
+)
+THEIR_NAME = says(
+    missing=N_("Enter their full name."), string_too_long=N_("Enter a full name of at most 120 characters.")
+)
+THEIR_ROLE = says(N_("Choose their role: administrator, facilitator or program staff."))
 
 
 class _NewPassword(InputModel):
@@ -26,20 +36,20 @@ class SignIn(InputModel):
     email: str = Field(
         min_length=1,
         max_length=254,
-        json_schema_extra={"errors": {"string_too_short": ENTER_EMAIL, "missing": ENTER_EMAIL}},
+        json_schema_extra=says(missing=ENTER_EMAIL),
     )
     password: str = Field(
         min_length=1,
         max_length=1024,
-        json_schema_extra={"errors": {"string_too_short": ENTER_PASSWORD, "missing": ENTER_PASSWORD}},
+        json_schema_extra=says(missing=ENTER_PASSWORD),
     )
 
 
 class UserCreate(_NewPassword):
-    email: EmailStr = Field(max_length=254)
-    full_name: str = Field(min_length=1, max_length=120)
-    role: UserRole
-    password: str = Field(max_length=1024)
+    email: EmailStr = Field(max_length=254, json_schema_extra=NEW_EMAIL)
+    full_name: str = Field(min_length=1, max_length=120, json_schema_extra=THEIR_NAME)
+    role: UserRole = Field(json_schema_extra=THEIR_ROLE)
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
     @field_validator("full_name")
     @classmethod
@@ -48,10 +58,12 @@ class UserCreate(_NewPassword):
 
 
 class InvitationCreate(InputModel):
-    email: EmailStr = Field(max_length=254)
-    full_name: str = Field(min_length=1, max_length=120)
-    role: UserRole
-    language: Literal["en", "es"] = "en"
+    email: EmailStr = Field(max_length=254, json_schema_extra=NEW_EMAIL)
+    full_name: str = Field(min_length=1, max_length=120, json_schema_extra=THEIR_NAME)
+    role: UserRole = Field(json_schema_extra=THEIR_ROLE)
+    language: Literal["en", "es"] = Field(
+        default="en", json_schema_extra=says(N_("Choose the language of the invitation email: English or Spanish."))
+    )
 
     @field_validator("full_name")
     @classmethod
@@ -74,12 +86,12 @@ class InvitationPublic(BaseModel):
 
 
 class InvitationAccept(_NewPassword):
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
 
 class UserUpdate(InputModel):
-    full_name: str | None = Field(default=None, min_length=1, max_length=120)
-    role: UserRole | None = None
+    full_name: str | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=THEIR_NAME)
+    role: UserRole | None = Field(default=None, json_schema_extra=THEIR_ROLE)
     is_active: bool | None = None
 
 
@@ -95,16 +107,41 @@ class UserPublic(BaseModel):
 
 
 class PasswordChange(_NewPassword):
-    current_password: str = Field(min_length=1, max_length=1024)
-    password: str = Field(max_length=1024)
+    current_password: str = Field(
+        min_length=1,
+        max_length=1024,
+        json_schema_extra=says(
+            missing=N_("Enter your current password."),
+            string_too_long=N_("Enter your current password: the one typed is longer than any Mend accepts."),
+        ),
+    )
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
 
 class FirstAdminSetup(_NewPassword):
-    program_name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(default="UTC", max_length=64)
-    email: EmailStr = Field(max_length=254)
-    full_name: str = Field(min_length=1, max_length=120)
-    password: str = Field(max_length=1024)
+    program_name: str = Field(
+        min_length=1,
+        max_length=200,
+        json_schema_extra=says(
+            missing=N_("Enter the name of your program."),
+            string_too_long=N_("Enter a program name of at most 200 characters."),
+        ),
+    )
+    timezone: str = Field(default="UTC", max_length=64, json_schema_extra=says(N_("Choose the program's time zone.")))
+    email: EmailStr = Field(
+        max_length=254,
+        json_schema_extra=says(
+            N_("Enter your email address in the right form, like name@example.org."), missing=ENTER_EMAIL
+        ),
+    )
+    full_name: str = Field(
+        min_length=1,
+        max_length=120,
+        json_schema_extra=says(
+            missing=N_("Enter your full name."), string_too_long=N_("Enter a full name of at most 120 characters.")
+        ),
+    )
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
     @field_validator("timezone")
     @classmethod
@@ -119,9 +156,20 @@ DEFAULT_TOKEN_LIFETIME_DAYS = 90
 
 
 class AccessTokenCreate(InputModel):
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(
+        min_length=1,
+        max_length=80,
+        json_schema_extra=says(
+            missing=N_("Enter a name for the token, saying what it is for."),
+            string_too_long=N_("Enter a token name of at most 80 characters."),
+        ),
+    )
     expires_in_days: int = Field(
-        default=DEFAULT_TOKEN_LIFETIME_DAYS, ge=1, le=365, description="Days until the token stops working."
+        default=DEFAULT_TOKEN_LIFETIME_DAYS,
+        ge=1,
+        le=365,
+        description="Days until the token stops working.",
+        json_schema_extra=says(N_("Choose how long the token works, from 1 day to 1 year.")),
     )
 
 

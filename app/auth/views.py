@@ -178,6 +178,7 @@ def create_token(request: Request, session: SessionDep, actor: ActorDep, form: F
             "tokens": tokens,
             "errors": errors,
             "created": created,
+            "name": form.get("name", "") if errors else "",
             "lifetime": form.get("expires_in_days") or DEFAULT_TOKEN_LIFETIME_DAYS,
         },
         status_code=422 if errors else 200,
@@ -327,16 +328,18 @@ def accept_invitation(token: str, request: Request, session: SessionDep, form: F
 @router.get("/admin/users/{user_id}")
 def edit_user_page(user_id: RecordId, request: Request, session: SessionDep, actor: AdminDep) -> Response:
     user = service.get_program_user(session, actor=actor, user_id=user_id)
-    return render(request, "auth/user_edit.html", {"user": user, "errors": {}, "roles": _role_options()})
+    values = {"full_name": user.full_name, "role": user.role, "is_active": user.is_active}
+    context = {"user": user, "values": values, "errors": {}, "roles": _role_options()}
+    return render(request, "auth/user_edit.html", context)
 
 
 @router.post("/admin/users/{user_id}")
 def update_user(user_id: RecordId, request: Request, session: SessionDep, actor: AdminDep, form: FormDep) -> Response:
     user = service.get_program_user(session, actor=actor, user_id=user_id)
-    data, errors = validate_form(UserUpdate, form, flags=("is_active",))
+    data, errors = validate_form(UserUpdate, form, flags=("is_active",), required=("full_name",))
     if data is None:
-        return render(
-            request, "auth/user_edit.html", {"user": user, "errors": errors, "roles": _role_options()}, status_code=422
-        )
+        values = dict(form) | {"is_active": form.get("is_active") in ("true", "on")}
+        context = {"user": user, "values": values, "errors": errors, "roles": _role_options()}
+        return render(request, "auth/user_edit.html", context, status_code=422)
     service.update_user(session, actor=actor, user=user, data=data)
     return redirect(request, "/admin/users", flash=_("Saved the changes to %(name)s.") % {"name": user.full_name})

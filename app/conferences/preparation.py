@@ -24,6 +24,7 @@ from app.conferences.models import (
     Screening,
     ScreeningOutcome,
 )
+from app.conferences.preparation_schemas import RATIONALE_NEEDED, WORDING_NEEDED
 from app.conferences.screening_rules import (
     Validity,
     check_outcome,
@@ -36,6 +37,7 @@ from app.conferences.screening_rules import (
 from app.conferences.service import CASE_WRITERS, record_case_read
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, NotFound, PermissionDenied
+from app.i18n import N_
 from app.programs.models import Program
 
 # Clocks differ a little between a facilitator's device and the server; "now" must not count as future.
@@ -106,7 +108,7 @@ def record_screening(
     instrument = instrument_for(participant)
     errors = validate_answers(instrument, answers)
     if not rationale.strip():
-        errors["rationale"] = "Say briefly why you reached this outcome."
+        errors["rationale"] = RATIONALE_NEEDED
     if errors:
         raise InvalidInput("Some answers are missing or do not fit the questions.", field_errors=errors)
     suggested, fired = suggest_outcome(instrument, answers)
@@ -288,11 +290,11 @@ def record_acknowledgement(
     _require_responsible_party(participant)
     errors: dict[str, str] = {}
     if not wording.strip():
-        errors["wording"] = "Write the basic facts as the responsible party acknowledged them."
+        errors["wording"] = WORDING_NEEDED
     if acknowledged_at.tzinfo is None:
-        errors["acknowledged_at"] = "Give the time with its time zone."
+        errors["acknowledged_at"] = N_("Enter the date and time with its time zone.")
     elif acknowledged_at > utcnow() + CLOCK_TOLERANCE:
-        errors["acknowledged_at"] = "The acknowledgement cannot be in the future."
+        errors["acknowledged_at"] = N_("Enter when they acknowledged the facts: a date and time not in the future.")
     if errors:
         raise InvalidInput(next(iter(errors.values())), field_errors=errors)
     acknowledgement = Acknowledgement(

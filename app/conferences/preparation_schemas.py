@@ -10,7 +10,7 @@ from app.conferences.models import AcknowledgementMethod, ParticipantRole, Scree
 from app.conferences.schemas import FacilitatorPublic
 from app.conferences.screening_rules import MAX_TEXT_ANSWER
 from app.i18n import N_
-from app.schemas import InputModel, PlainText
+from app.schemas import InputModel, PlainText, says
 
 OUTCOME_LABELS = {
     ScreeningOutcome.ready: N_("Ready"),
@@ -23,6 +23,9 @@ METHOD_LABELS = {
     AcknowledgementMethod.video: N_("By video"),
     AcknowledgementMethod.through_counsel: N_("Through their lawyer"),
 }
+
+RATIONALE_NEEDED = N_("Write briefly why you reached this outcome.")
+WORDING_NEEDED = N_("Write the basic facts as the responsible party acknowledged them.")
 
 QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 AnswerText = Annotated[PlainText, StringConstraints(max_length=MAX_TEXT_ANSWER)]
@@ -39,30 +42,56 @@ class ScreeningCreate(InputModel):
         max_length=100, description="Question id to answer: an option's value, or free text for text questions."
     )
     outcome: ScreeningOutcome | None = Field(
-        default=None, description="The outcome chosen; left out, the outcome the rules suggest."
+        default=None,
+        description="The outcome chosen; left out, the outcome the rules suggest.",
+        json_schema_extra=says(N_("Choose the outcome to record: the suggested one, ready, not yet or not suitable.")),
     )
     override_reason: str | None = Field(
-        default=None, max_length=5_000, description="Required when the outcome differs from the suggested one."
+        default=None,
+        max_length=5_000,
+        description="Required when the outcome differs from the suggested one.",
+        json_schema_extra=says(N_("Shorten the reason for overriding to 5,000 characters or fewer.")),
     )
-    rationale: str = Field(min_length=1, max_length=10_000, description="Why this outcome, in a sentence or two.")
+    rationale: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Why this outcome, in a sentence or two.",
+        json_schema_extra=says(
+            missing=RATIONALE_NEEDED, string_too_long=N_("Shorten the rationale to 10,000 characters or fewer.")
+        ),
+    )
 
     @field_validator("rationale")
     @classmethod
     def _rationale(cls, value: str) -> str:
-        return _required_text(value, "Say briefly why you reached this outcome.")
+        return _required_text(value, RATIONALE_NEEDED)
 
 
 class AcknowledgementCreate(InputModel):
     wording: str = Field(
-        min_length=1, max_length=10_000, description="The basic facts, as the responsible party acknowledged them."
+        min_length=1,
+        max_length=10_000,
+        description="The basic facts, as the responsible party acknowledged them.",
+        json_schema_extra=says(
+            missing=WORDING_NEEDED, string_too_long=N_("Shorten the basic facts to 10,000 characters or fewer.")
+        ),
     )
-    method: AcknowledgementMethod
-    acknowledged_at: AwareDatetime = Field(description="When they acknowledged them; not in the future.")
+    method: AcknowledgementMethod = Field(
+        json_schema_extra=says(
+            N_("Choose how they acknowledged the facts: in person, in writing, by video or through their lawyer.")
+        )
+    )
+    acknowledged_at: AwareDatetime = Field(
+        description="When they acknowledged them; not in the future.",
+        json_schema_extra=says(
+            N_("Enter the date and time they acknowledged the facts, for example 2027-03-28 14:30.")
+        ),
+    )
 
     @field_validator("wording")
     @classmethod
     def _wording(cls, value: str) -> str:
-        return _required_text(value, "Write the basic facts as the responsible party acknowledged them.")
+        return _required_text(value, WORDING_NEEDED)
 
 
 class OptionPublic(BaseModel):

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from app.actor import Actor
 from app.auth.dependencies import ActorDep
-from app.conferences import preparation
+from app.conferences import preparation, screening_rules
 from app.conferences.dependencies import CaseParticipant, DetailCase
 from app.conferences.models import Case, Participant
 from app.conferences.preparation import Preview
@@ -42,16 +42,25 @@ PREPARATION_LABELS = LABELS | {
 }
 
 
-def _validate(model: type[Model], data: dict[str, Any]) -> tuple[Model | None, dict[str, str]]:
-    """Validate into the API's schema; an answer's error is reported under `answers.<question id>`."""
+def _validate(
+    model: type[Model], data: dict[str, Any], *, participant: Participant | None = None
+) -> tuple[Model | None, dict[str, str]]:
+    """Validate into the API's schema; an answer's error is reported under `answers.<question id>`, naming
+    the question."""
     try:
         return model.model_validate(data), {}
     except ValidationError as exc:
-        errors = field_errors(exc)
+        errors = field_errors(exc, model=model)
+        instrument = preparation.instrument_for(participant) if participant is not None else None
         for error in exc.errors():
-            if len(error["loc"]) >= 2 and error["loc"][0] == "answers":
+            if len(error["loc"]) >= 2 and error["loc"][0] == "answers" and instrument is not None:
                 errors.pop("answers", None)
-                errors[f"answers.{error['loc'][1]}"] = str(error["msg"]).removeprefix("Value error, ")
+                question = instrument.question(str(error["loc"][1]))
+                too_long = error["type"] in ("string_too_long", "too_long")
+                message = screening_rules.ANSWER_TOO_LONG if too_long else screening_rules.ANSWER_NOT_AN_OPTION
+                errors[screening_rules.answer_field(str(error["loc"][1]))] = screening_rules.answer_error(
+                    question, message
+                )
         return None, errors
 
 
@@ -116,7 +125,10 @@ def record_screening(
     if form.get("action") == "preview":
         preview = preparation.preview_screening(participant=participant, answers=values["answers"])
         return _screening_page(request, session, actor, **page, errors=preview.field_errors, preview=preview)
-    data, errors = _validate(ScreeningCreate, values)
+    data, errors = _validate(ScreeningCreate, values, participant=participant)
+    if data is None:  # every unanswered question too, in the page's order, rather than one round at a time
+        unanswered = preparation.preview_screening(participant=participant, answers=values["answers"]).field_errors
+        errors = unanswered | {name: message for name, message in errors.items() if name not in unanswered}
     status_code = 422
     if data is not None:
         try:
@@ -205,8 +217,6 @@ def record_acknowledgement(
     values = {k: form.get(k) or "" for k in ("wording", "method", "acknowledged_at")}
     when = _as_aware(str(values["acknowledged_at"]), getattr(request.state, "timezone", "UTC"))
     data, errors = _validate(AcknowledgementCreate, values | {"acknowledged_at": when})
-    if "acknowledged_at" in errors:
-        errors["acknowledged_at"] = "Enter the date and time they acknowledged the facts."
     if data is not None:
         try:
             preparation.record_acknowledgement(session, actor=actor, participant=participant, **dict(data))

@@ -75,26 +75,27 @@ def _times(plan: SessionPlan, program: Program, *, past: bool = False) -> tuple[
             raise InvalidInput(str(exc), field_errors={name: str(exc)}) from exc
     starts_at, ends_at = times
     if ends_at <= starts_at:
-        raise InvalidInput("The session must end after it starts.", field_errors={"end": "End after the start."})
+        message = N_("Enter an end time after the start time.")
+        raise InvalidInput(message, field_errors={"end": message})
     if ends_at - starts_at > MAX_SESSION:
-        message = "A session can last at most 8 hours."
+        message = N_("Enter an end time at most 8 hours after the start: a session lasts 8 hours at most.")
         raise InvalidInput(message, field_errors={"end": message})
     if past and ends_at > utcnow():
         message = N_("A session recorded as held must be over: choose a date and times in the past.")
         raise InvalidInput(message, field_errors={"date": message})
     if not past and starts_at <= utcnow():
-        message = "Choose a start time in the future."
+        message = N_("Enter a date and start time in the future.")
         raise InvalidInput(message, field_errors={"start": message})
     return starts_at, ends_at
 
 
 def _attendees(session: Session, *, case: Case, ids: frozenset[int]) -> list[Participant]:
     if not ids:
-        message = "Choose who attends."
+        message = N_("Choose who attends.")
         raise InvalidInput(message, field_errors={"attendee_ids": message})
     people = session.exec(select(Participant).where(col(Participant.id).in_(ids), Participant.case_id == case.id)).all()
     if len(people) != len(ids):
-        message = "Choose attendees from this case's participants."
+        message = N_("Choose attendees from this case's participants.")
         raise InvalidInput(message, field_errors={"attendee_ids": message})
     return list(people)
 
@@ -247,7 +248,7 @@ def _check(session: Session, *, actor: Actor, case: Case, plan: SessionPlan, exc
     facilitator_ids = _facilitators(session, actor=actor, case=case, ids=plan.facilitator_ids)
     starts_at, ends_at = _times(plan, program)
     if plan.mode in (SessionMode.in_person, SessionMode.shuttle) and not (plan.location or "").strip():
-        message = "Give the place of an in-person meeting."
+        message = N_("Enter the place of the meeting: it takes place in person.")
         raise InvalidInput(message, field_errors={"location": message})
     problems = _gate(case_facts(session, case=case), plan.kind, {p.id for p in people})  # type: ignore[arg-type]
     times, safety = _safety_measures(session, case=case, plan=plan, people=people, starts_at=starts_at, ends_at=ends_at)
@@ -394,7 +395,8 @@ def cancel_session(session: Session, *, actor: Actor, case_session: CaseSession,
     if case_session.status not in ACTIVE:
         raise Conflict(f"This session is already {case_session.status}.")
     if not reason.strip():
-        raise InvalidInput("Give a reason for cancelling.", field_errors={"reason": "Give a reason for cancelling."})
+        message = N_("Give a reason for cancelling: the attendees are told.")
+        raise InvalidInput(message, field_errors={"reason": message})
     _cancel(session, actor=actor, case_session=case_session, reason=reason.strip())
     return case_session
 
@@ -426,7 +428,7 @@ def mark_session_held(session: Session, *, actor: Actor, case_session: CaseSessi
     if case_session.starts_at > utcnow():
         raise Conflict("A session can be marked held only once it has started.")
     if not outcome_note.strip():
-        message = "Write a short note on how it went."
+        message = N_("Write a short note on how it went.")
         raise InvalidInput(message, field_errors={"outcome_note": message})
     case_session.status, case_session.outcome_note = SessionStatus.held, outcome_note.strip()
     case_session.updated_at = utcnow()

@@ -17,7 +17,7 @@ from app.conferences.schemas import FacilitatorPublic
 from app.db import RecordId
 from app.i18n import N_
 from app.safety.models import SessionMode
-from app.schemas import InputModel
+from app.schemas import InputModel, says
 
 KIND_LABELS = {
     SessionKind.preparation: N_("Preparation meeting"),
@@ -51,27 +51,40 @@ REPEATED_HOUR_LABELS = {
 }
 
 
+SESSION_DATE = N_("Enter the date of the session, such as 2027-03-28.")
+STARTS = {
+    "missing": N_("Enter the time the session starts."),
+    "wrong": N_("Enter the start time on the 24-hour clock, such as 09:30."),
+    "zoned": N_("Enter the start time as the program's local time, without a time zone."),
+}
+ENDS = {
+    "missing": N_("Enter the time the session ends."),
+    "wrong": N_("Enter the end time on the 24-hour clock, such as 14:00."),
+    "zoned": N_("Enter the end time as the program's local time, without a time zone."),
+}
+
+
 def _parse_date(value: Any) -> Any:
     if isinstance(value, str):
         if not value.strip():
-            raise ValueError("Enter the date of the session.")
+            raise ValueError(N_("Enter the date of the session."))
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError("Enter a date such as 2027-03-28.") from None
+            raise ValueError(SESSION_DATE) from None
     return value
 
 
-def _parse_time(value: Any, what: str) -> Any:
+def _parse_time(value: Any, words: dict[str, str]) -> Any:
     if isinstance(value, str):
         if not value.strip():
-            raise ValueError(f"Enter the time the session {what}.")
+            raise ValueError(words["missing"])
         try:
             parsed = dt.time.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError("Enter a time on the 24-hour clock, such as 09:30 or 14:00.") from None
+            raise ValueError(words["wrong"]) from None
         if parsed.tzinfo is not None:
-            raise ValueError("Enter the time as the program's local time, without a time zone.")
+            raise ValueError(words["zoned"])
         return parsed
     return value
 
@@ -85,31 +98,72 @@ def _optional_text(value: Any) -> Any:
 
 def _video_link(value: str | None) -> str | None:
     if value is not None and not value.startswith(("https://", "http://")):
-        raise ValueError("Enter the full video link, starting with https://.")
+        raise ValueError(N_("Enter the full video link, starting with https://."))
     return value
+
+
+MODE = says(N_("Choose how the session takes place: in person, by video, shuttle or letter exchange."))
+ATTENDEES = says(N_("Choose who attends from the participants listed."))
 
 
 class _SessionFields(InputModel):
     """What creating and rescheduling share; every field optional so a reschedule can send only changes."""
 
-    mode: SessionMode | None = None
-    date: dt.date | None = Field(default=None, description="The day, in the program's time zone.")
-    start: dt.time | None = Field(default=None, description="Wall-clock start in the program's time zone (HH:MM).")
-    end: dt.time | None = Field(default=None, description="Wall-clock end in the program's time zone (HH:MM).")
+    mode: SessionMode | None = Field(default=None, json_schema_extra=MODE)
+    date: dt.date | None = Field(
+        default=None, description="The day, in the program's time zone.", json_schema_extra=says(SESSION_DATE)
+    )
+    start: dt.time | None = Field(
+        default=None,
+        description="Wall-clock start in the program's time zone (HH:MM).",
+        json_schema_extra=says(STARTS["wrong"], missing=STARTS["missing"]),
+    )
+    end: dt.time | None = Field(
+        default=None,
+        description="Wall-clock end in the program's time zone (HH:MM).",
+        json_schema_extra=says(ENDS["wrong"], missing=ENDS["missing"]),
+    )
     repeated_hour: RepeatedHour | None = Field(
         default=None,
         description="Only on the night the clocks go back, when the time happens twice: which one is meant.",
+        json_schema_extra=says(N_("Choose whether the time is the first or the second time the clock shows it.")),
     )
-    attendee_ids: list[RecordId] | None = Field(default=None, max_length=50, description="Participants attending.")
+    attendee_ids: list[RecordId] | None = Field(
+        default=None, max_length=50, description="Participants attending.", json_schema_extra=ATTENDEES
+    )
     facilitator_ids: list[RecordId] | None = Field(
-        default=None, max_length=20, description="Left out: you, if you are assigned to the case, or its facilitators."
+        default=None,
+        max_length=20,
+        description="Left out: you, if you are assigned to the case, or its facilitators.",
+        json_schema_extra=says(N_("Choose the facilitators from the list.")),
     )
-    location: str | None = Field(default=None, max_length=300, description="Address or place; needed in person.")
-    room: str | None = Field(default=None, max_length=120, description="The meeting room, checked for double booking.")
-    video_link: str | None = Field(default=None, max_length=500)
-    survivor_waiting_room: str | None = Field(default=None, max_length=120)
+    location: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Address or place; needed in person.",
+        json_schema_extra=says(N_("Enter a place of at most 300 characters.")),
+    )
+    room: str | None = Field(
+        default=None,
+        max_length=120,
+        description="The meeting room, checked for double booking.",
+        json_schema_extra=says(N_("Enter a meeting room name of at most 120 characters.")),
+    )
+    video_link: str | None = Field(
+        default=None,
+        max_length=500,
+        json_schema_extra=says(N_("Enter a video link of at most 500 characters, starting with https://.")),
+    )
+    survivor_waiting_room: str | None = Field(
+        default=None,
+        max_length=120,
+        json_schema_extra=says(N_("Enter the survivor's waiting room in at most 120 characters.")),
+    )
     responsible_waiting_room: str | None = Field(
-        default=None, max_length=120, description="The responsible party's waiting room; never shown to the survivor."
+        default=None,
+        max_length=120,
+        description="The responsible party's waiting room; never shown to the survivor.",
+        json_schema_extra=says(N_("Enter the responsible party's waiting room in at most 120 characters.")),
     )
 
     @field_validator("date", mode="before")
@@ -120,12 +174,12 @@ class _SessionFields(InputModel):
     @field_validator("start", mode="before")
     @classmethod
     def _start(cls, value: Any) -> Any:
-        return _parse_time(value, "starts")
+        return _parse_time(value, STARTS)
 
     @field_validator("end", mode="before")
     @classmethod
     def _end(cls, value: Any) -> Any:
-        return _parse_time(value, "ends")
+        return _parse_time(value, ENDS)
 
     @field_validator(
         "location", "room", "video_link", "survivor_waiting_room", "responsible_waiting_room", mode="before"
@@ -147,18 +201,34 @@ def _fold(choice: RepeatedHour | None) -> int | None:
 class SessionCreate(_SessionFields):
     """A new session, in the program's local time."""
 
-    kind: SessionKind
-    mode: SessionMode = SessionMode.in_person  # type: ignore[assignment]
-    date: dt.date = Field(description="The day, in the program's time zone.")  # type: ignore[assignment]
-    start: dt.time = Field(description="Wall-clock start in the program's time zone (HH:MM).")  # type: ignore[assignment]
-    end: dt.time = Field(description="Wall-clock end in the program's time zone (HH:MM).")  # type: ignore[assignment]
-    attendee_ids: list[RecordId] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
+    kind: SessionKind = Field(
+        json_schema_extra=says(N_("Choose the kind of session: a preparation meeting, the conference or a follow-up."))
+    )
+    mode: SessionMode = Field(default=SessionMode.in_person, json_schema_extra=MODE)  # type: ignore[assignment]
+    date: dt.date = Field(  # type: ignore[assignment]
+        description="The day, in the program's time zone.",
+        json_schema_extra=says(SESSION_DATE, missing=N_("Enter the date of the session.")),
+    )
+    start: dt.time = Field(  # type: ignore[assignment]
+        description="Wall-clock start in the program's time zone (HH:MM).",
+        json_schema_extra=says(STARTS["wrong"], missing=STARTS["missing"]),
+    )
+    end: dt.time = Field(  # type: ignore[assignment]
+        description="Wall-clock end in the program's time zone (HH:MM).",
+        json_schema_extra=says(ENDS["wrong"], missing=ENDS["missing"]),
+    )
+    attendee_ids: list[RecordId] = Field(  # type: ignore[assignment]
+        default_factory=list, max_length=50, json_schema_extra=ATTENDEES
+    )
     already_held: bool = Field(
         default=False,
         description="It already took place: record it as held (date and times in the past, no invitations sent).",
     )
     outcome_note: str | None = Field(
-        default=None, max_length=10_000, description="How it went; needed when already_held is true."
+        default=None,
+        max_length=10_000,
+        description="How it went; needed when already_held is true.",
+        json_schema_extra=says(N_("Shorten the note on how it went to 10,000 characters or fewer.")),
     )
 
     def to_plan(self) -> SessionPlan:
@@ -263,25 +333,44 @@ def current_session(row: Any, tz: str) -> CurrentSession:
     )
 
 
+CANCEL_REASON = N_("Give a reason for cancelling: the attendees are told.")
+HOW_IT_WENT = N_("Write a short note on how it went.")
+
+
 class SessionCancel(InputModel):
-    reason: str = Field(min_length=1, max_length=2_000, description="Why it is cancelled; the attendees are told.")
+    reason: str = Field(
+        min_length=1,
+        max_length=2_000,
+        description="Why it is cancelled; the attendees are told.",
+        json_schema_extra=says(
+            missing=CANCEL_REASON,
+            string_too_long=N_("Shorten the reason for cancelling to 2,000 characters or fewer."),
+        ),
+    )
 
     @field_validator("reason")
     @classmethod
     def _reason(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("Give a reason for cancelling.")
+            raise ValueError(CANCEL_REASON)
         return value.strip()
 
 
 class SessionHeld(InputModel):
-    outcome_note: str = Field(min_length=1, max_length=10_000, description="A short note on how it went.")
+    outcome_note: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="A short note on how it went.",
+        json_schema_extra=says(
+            missing=HOW_IT_WENT, string_too_long=N_("Shorten the note on how it went to 10,000 characters or fewer.")
+        ),
+    )
 
     @field_validator("outcome_note")
     @classmethod
     def _note(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("Write a short note on how it went.")
+            raise ValueError(HOW_IT_WENT)
         return value.strip()
 
 

@@ -9,7 +9,7 @@ from app.conferences.models import HarmType, ParticipantRole, ReferralSource
 from app.conferences.rules import Step
 from app.db import RecordId
 from app.i18n import N_
-from app.schemas import InputModel
+from app.schemas import InputModel, says
 
 HARM_TYPE_LABELS = {
     HarmType.labour_trafficking: N_("Trafficking for labour exploitation"),
@@ -90,7 +90,9 @@ def _reference(value: str | None) -> str | None:
     if value == "":
         return None
     if not _REFERENCE.match(value):
-        raise ValueError("Use letters, digits, '-', '/' or '.', starting with a letter or digit (at most 40).")
+        raise ValueError(
+            N_("Enter a reference of letters, digits, '-', '/' or '.', starting with a letter or digit (at most 40).")
+        )
     return value
 
 
@@ -104,16 +106,33 @@ def _interpreter_languages(codes: list[str]) -> list[str]:
 def _language(value: str) -> str:
     value = value.strip()
     if not _LANGUAGE.match(value):
-        raise ValueError("Use a language code such as en, es or pt-BR.")
+        raise ValueError(N_("Choose the person's preferred language, a code such as en, es or pt-BR."))
     return value
 
 
+HARM_TYPE = says(N_("Choose the type of harm."))
+REFERRAL_SOURCE = says(N_("Choose who referred the case."))
+CASE_NOTES = says(N_("Shorten the notes to 20,000 characters or fewer."))
+FACILITATORS = says(N_("Choose the facilitators from the list."))
+DISPLAY_NAME = says(
+    missing=N_("Enter the name this person wants to be called."),
+    string_too_long=N_("Enter a name of at most 120 characters."),
+)
+PREFERRED_LANGUAGE = says(N_("Choose the person's preferred language, a code such as en, es or pt-BR."))
+SUPPORT_NEEDS = says(N_("Shorten the support needs to 5,000 characters or fewer."))
+
+
 class CaseCreate(InputModel):
-    reference: str | None = Field(default=None, max_length=40, description="Left empty, Mend numbers the case.")
-    harm_type: HarmType
-    referral_source: ReferralSource
-    notes: str = Field(default="", max_length=20_000)
-    facilitator_ids: list[RecordId] = Field(default_factory=list)
+    reference: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Left empty, Mend numbers the case.",
+        json_schema_extra=says(N_("Enter a reference of at most 40 characters, or leave it empty.")),
+    )
+    harm_type: HarmType = Field(json_schema_extra=HARM_TYPE)
+    referral_source: ReferralSource = Field(json_schema_extra=REFERRAL_SOURCE)
+    notes: str = Field(default="", max_length=20_000, json_schema_extra=CASE_NOTES)
+    facilitator_ids: list[RecordId] = Field(default_factory=list, json_schema_extra=FACILITATORS)
 
     @field_validator("reference")
     @classmethod
@@ -122,19 +141,21 @@ class CaseCreate(InputModel):
 
 
 class CaseUpdate(InputModel):
-    harm_type: HarmType | None = None
-    referral_source: ReferralSource | None = None
-    notes: str | None = Field(default=None, max_length=20_000)
-    facilitator_ids: list[RecordId] | None = None
+    harm_type: HarmType | None = Field(default=None, json_schema_extra=HARM_TYPE)
+    referral_source: ReferralSource | None = Field(default=None, json_schema_extra=REFERRAL_SOURCE)
+    notes: str | None = Field(default=None, max_length=20_000, json_schema_extra=CASE_NOTES)
+    facilitator_ids: list[RecordId] | None = Field(default=None, json_schema_extra=FACILITATORS)
 
 
 class ParticipantCreate(InputModel):
-    role: ParticipantRole
-    display_name: str = Field(min_length=1, max_length=120, description="May be a chosen name.")
-    preferred_language: str = Field(default="en", max_length=16)
+    role: ParticipantRole = Field(json_schema_extra=says(N_("Choose the person's role in the case.")))
+    display_name: str = Field(
+        min_length=1, max_length=120, description="May be a chosen name.", json_schema_extra=DISPLAY_NAME
+    )
+    preferred_language: str = Field(default="en", max_length=16, json_schema_extra=PREFERRED_LANGUAGE)
     interpreter_needed: bool = False
     interpreter_languages: InterpreterLanguages = Field(default_factory=list)
-    support_needs: str = Field(default="", max_length=5_000)
+    support_needs: str = Field(default="", max_length=5_000, json_schema_extra=SUPPORT_NEEDS)
 
     @field_validator("preferred_language")
     @classmethod
@@ -153,18 +174,18 @@ class ParticipantCreate(InputModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("Enter the name this person wants to be called.")
+            raise ValueError(N_("Enter the name this person wants to be called."))
         return value.strip()
 
 
 class ParticipantUpdate(InputModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=120)
-    preferred_language: str | None = Field(default=None, max_length=16)
+    display_name: str | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=DISPLAY_NAME)
+    preferred_language: str | None = Field(default=None, max_length=16, json_schema_extra=PREFERRED_LANGUAGE)
     interpreter_needed: bool | None = None
     interpreter_languages: InterpreterLanguages | None = Field(
         default=None, description="An interpreter's working languages; only an interpreter may have them."
     )
-    support_needs: str | None = Field(default=None, max_length=5_000)
+    support_needs: str | None = Field(default=None, max_length=5_000, json_schema_extra=SUPPORT_NEEDS)
 
     @field_validator("preferred_language")
     @classmethod

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.conferences.instruments import Instrument, Rule
+from app.conferences.instruments import Instrument, Question, Rule
 from app.conferences.models import ScreeningOutcome
 from app.errors import Condition
+from app.i18n import N_, gettext
 
 SEVERITY: dict[ScreeningOutcome, int] = {
     ScreeningOutcome.ready: 0,
@@ -20,6 +21,13 @@ SEVERITY: dict[ScreeningOutcome, int] = {
     ScreeningOutcome.not_suitable: 2,
 }
 MAX_TEXT_ANSWER = 4_000
+# An answer's error names its question by the question's label (instruments/*.json), so that the error
+# summary of a long screening says which question each link leads to.
+ANSWER_MISSING = N_("Answer %(question)s.")
+ANSWER_NOT_AN_OPTION = N_("Answer %(question)s: choose one of the answers listed.")
+ANSWER_TOO_LONG = N_("Shorten the answer about %(question)s: use 4,000 characters or fewer.")
+NOT_A_QUESTION = N_("Leave out this answer: the question is not part of the screening.")
+OVERRIDE_REASON_NEEDED = N_("You chose a different outcome from the one the rules suggest: write the reason.")
 
 
 def answer_field(question_id: str) -> str:
@@ -27,26 +35,34 @@ def answer_field(question_id: str) -> str:
     return f"answers.{question_id}"
 
 
+def answer_error(question: Question | None, message: str) -> str:
+    """An answer's error in the current language, naming its question."""
+    if question is None:
+        return gettext(NOT_A_QUESTION)
+    return gettext(message) % {"question": gettext(question.label)}
+
+
 def validate_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, str]:
-    """Field errors for answers that do not fit the instrument; empty when they all do."""
+    """Field errors for answers that do not fit the instrument, each naming its question; empty when they all do."""
     errors: dict[str, str] = {}
     for key in answers:
         if instrument.question(key) is None:
-            errors[answer_field(key)] = "This question is not part of the screening."
+            errors[answer_field(key)] = answer_error(None, NOT_A_QUESTION)
     for question in instrument.questions:
         value = answers.get(question.id)
         field = answer_field(question.id)
         if value is None or (isinstance(value, str) and value.strip() == ""):
             if question.required:
-                errors[field] = "Answer this question."
-        elif not isinstance(value, str):
-            errors[field] = "Give the answer as text."
-        elif question.type == "text":
-            if len(value) > MAX_TEXT_ANSWER:
-                errors[field] = f"Keep this answer under {MAX_TEXT_ANSWER:,} characters."
-        elif value not in {o.value for o in question.options}:
-            errors[field] = "Choose one of the options."
+                errors[field] = answer_error(question, ANSWER_MISSING)
+        elif not isinstance(value, str) or (question.type != "text" and value not in _option_values(question)):
+            errors[field] = answer_error(question, ANSWER_NOT_AN_OPTION)
+        elif question.type == "text" and len(value) > MAX_TEXT_ANSWER:
+            errors[field] = answer_error(question, ANSWER_TOO_LONG)
     return errors
+
+
+def _option_values(question: Question) -> set[str]:
+    return {o.value for o in question.options}
 
 
 def clean_answers(instrument: Instrument, answers: Mapping[str, str]) -> dict[str, str]:
@@ -104,11 +120,7 @@ def check_outcome(
         if hard:
             return OutcomeCheck(conditions=tuple(Condition(rule.id, rule.explanation) for rule in hard))
     if is_override(suggested, chosen) and not (override_reason or "").strip():
-        return OutcomeCheck(
-            field_errors={
-                "override_reason": "You chose a different outcome from the one the rules suggest: write the reason."
-            }
-        )
+        return OutcomeCheck(field_errors={"override_reason": OVERRIDE_REASON_NEEDED})
     return OutcomeCheck()
 
 

@@ -16,6 +16,7 @@ from app.conferences.schemas import (
 )
 from app.db import utcnow
 from app.errors import Condition, Conflict, InvalidInput, PermissionDenied
+from app.i18n import N_
 from app.programs.models import Program
 
 CASE_WRITERS = frozenset({UserRole.admin, UserRole.facilitator})
@@ -45,7 +46,7 @@ def _check_facilitators(session: Session, *, program_id: int, user_ids: set[int]
         ).all()
     )
     if found != user_ids:
-        message = "Choose facilitators from this program's active facilitators."
+        message = N_("Choose facilitators from this program's active facilitators.")
         raise InvalidInput(message, field_errors={"facilitator_ids": message})
 
 
@@ -80,7 +81,7 @@ def open_case(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     if actor.role == UserRole.facilitator:
         facilitators.add(actor.user_id)  # type: ignore[arg-type]
     if not facilitators:
-        message = "Assign at least one facilitator."
+        message = N_("Assign at least one facilitator.")
         raise InvalidInput(message, field_errors={"facilitator_ids": message})
     _check_facilitators(session, program_id=actor.program_id, user_ids=facilitators)
     # Two cases opened at once would pick the same reference and the second would fail on the unique
@@ -88,7 +89,7 @@ def open_case(session: Session, *, actor: Actor, data: CaseCreate) -> Case:
     # FOR NO KEY UPDATE, so that rows referencing the program (audit events) can still be inserted.
     session.exec(select(Program.id).where(Program.id == actor.program_id).with_for_update(key_share=True)).one()
     if data.reference and _reference_taken(session, program_id=actor.program_id, reference=data.reference):
-        message = "Another case in this program already has this reference."
+        message = N_("Enter another reference: a case in this program already has this one.")
         raise InvalidInput(message, field_errors={"reference": message})
     case = Case(
         program_id=actor.program_id,
@@ -121,7 +122,7 @@ def update_case(session: Session, *, actor: Actor, case: Case, data: CaseUpdate)
     if facilitators is not None:
         ids = set(facilitators)
         if not ids:
-            message = "Assign at least one facilitator."
+            message = N_("Assign at least one facilitator.")
             raise InvalidInput(message, field_errors={"facilitator_ids": message})
         _check_facilitators(session, program_id=case.program_id, user_ids=ids)
         _assign(session, case=case, user_ids=ids)

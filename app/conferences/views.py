@@ -262,7 +262,11 @@ def update_participant(
     form: FormDep,
 ) -> Response:
     data, errors = validate_form(
-        ParticipantUpdate, form, flags=("interpreter_needed",), lists=_interpreting_lists(form, participant)
+        ParticipantUpdate,
+        form,
+        flags=("interpreter_needed",),
+        lists=_interpreting_lists(form, participant),
+        required=("display_name",),
     )
     if data is not None and data.support_needs is None and "support_needs" in form:
         data.support_needs = ""

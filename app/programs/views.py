@@ -32,7 +32,7 @@ def save_program(
     request: Request, session: SessionDep, actor: AdminDep, form: Annotated[FormData, Depends(form_data)]
 ) -> Response:
     program = get_program(session, actor.program_id)  # type: ignore[arg-type]
-    data, errors = validate_form(ProgramUpdate, form)
+    data, errors = validate_form(ProgramUpdate, form, required=("name",))
     if data is None:
         return render(
             request,

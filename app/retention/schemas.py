@@ -2,7 +2,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.schemas import InputModel
+from app.i18n import N_
+from app.schemas import InputModel, says
+
+HOLD_REASON = N_("Say why the case must be kept, for example the court order or claim.")
 
 
 class LegalHoldSet(InputModel):
@@ -10,6 +13,9 @@ class LegalHoldSet(InputModel):
         min_length=1,
         max_length=2_000,
         description="Why the case must be kept (a court order, a pending claim); shown to staff on the case.",
+        json_schema_extra=says(
+            missing=HOLD_REASON, string_too_long=N_("Shorten the reason for the hold to 2,000 characters or fewer.")
+        ),
     )
 
     @field_validator("reason")
@@ -17,7 +23,7 @@ class LegalHoldSet(InputModel):
     def _reason(cls, value: str) -> str:
         value = value.strip()
         if len(value) < 3:
-            raise ValueError("Say why the case must be kept, for example the court order or claim.")
+            raise ValueError(HOLD_REASON)
         return value
 
 

@@ -69,7 +69,7 @@ def give_consent(
     if actor.kind == "participant" and method != ConsentMethod.portal:
         raise InvalidInput("Consent given in the portal is recorded as given in the portal.")
     if actor.kind != "participant" and method == ConsentMethod.portal:
-        message = "Only the person can give consent in the portal; record how they gave it to you."
+        message = N_("Choose how the person gave you their consent: in person or in writing.")
         raise InvalidInput(message, field_errors={"method": message})
     current = latest_consents(session, participant=participant).get(scope)
     if current is not None and current.withdrawn_at is None:

@@ -1,6 +1,7 @@
 """Input and output shapes for safety assessments, concerns, plans, contact preferences and consent."""
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
@@ -10,7 +11,7 @@ from app.i18n import N_
 from app.safety.models import ConsentMethod, ConsentScope, ContactChannel, RiskLevel, SessionMode
 from app.safety.rules import FACTORS_BY_KEY, parse_hhmm
 from app.safety.sheets import CURRENT_VERSION
-from app.schemas import InputModel
+from app.schemas import InputModel, says
 
 RISK_LEVEL_LABELS = {
     RiskLevel.low: N_("Low"),
@@ -35,6 +36,8 @@ CONSENT_METHOD_LABELS = {
     ConsentMethod.portal: N_("In the portal"),
 }
 CONSENT_STATE_LABELS = {"active": N_("Given"), "withdrawn": N_("Withdrawn"), "missing": N_("Not given")}
+QUIET_START = N_("Enter when the quiet hours start, on the 24-hour clock, such as 21:00.")
+QUIET_END = N_("Enter when the quiet hours end, on the 24-hour clock, such as 07:30.")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,40}$")
 # Sheet versions and languages name files: nothing but these characters may reach a file path.
 SHEET_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]{0,19}$")
@@ -47,22 +50,32 @@ SHEET_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2})?$")
 class RiskFactorsInput(InputModel):
     """The ticked risk factors, by key; used for the live level preview too."""
 
-    factors: list[str] = Field(default_factory=list, max_length=len(FACTORS_BY_KEY))
+    factors: list[str] = Field(
+        default_factory=list,
+        max_length=len(FACTORS_BY_KEY),
+        json_schema_extra=says(N_("Choose the risk factors that apply from the list.")),
+    )
 
     @field_validator("factors")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        unknown = [key for key in value if key not in FACTORS_BY_KEY]
-        if unknown:
-            raise ValueError(f"Unknown risk factor: {', '.join(sorted(unknown))}.")
+        if any(key not in FACTORS_BY_KEY for key in value):
+            raise ValueError(N_("Choose the risk factors that apply from the list."))
         return sorted(set(value))
 
 
 class AssessmentCreate(RiskFactorsInput):
     participant_id: RecordId | None = Field(
-        default=None, description="The survivor assessed; may be left out when the case has one survivor."
+        default=None,
+        description="The survivor assessed; may be left out when the case has one survivor.",
+        json_schema_extra=says(N_("Choose which survivor this assessment is about.")),
     )
-    notes: str = Field(default="", max_length=20_000, description="Confidential.")
+    notes: str = Field(
+        default="",
+        max_length=20_000,
+        description="Confidential.",
+        json_schema_extra=says(N_("Shorten the assessment notes to 20,000 characters or fewer.")),
+    )
 
 
 class RiskFactorPublic(BaseModel):
@@ -95,24 +108,44 @@ class AssessmentPublic(BaseModel):
 # --- concerns ----------------------------------------------------------------------------------
 
 
-def _required_text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("This is required.")
-    return value
+DESCRIBE_CONCERN = N_("Describe the concern: what happened, or what worries the survivor.")
+REVIEW_NOTE = N_("Write what was checked or done about the concern.")
+
+
+def _required_text(message: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError(message)
+        return value
+
+    return check
 
 
 class ConcernCreate(InputModel):
-    description: str = Field(min_length=1, max_length=5_000)
+    description: str = Field(
+        min_length=1,
+        max_length=5_000,
+        json_schema_extra=says(
+            missing=DESCRIBE_CONCERN, string_too_long=N_("Shorten the concern to 5,000 characters or fewer.")
+        ),
+    )
     urgent: bool = Field(default=False, description="An urgent concern pauses the case until it is reviewed.")
 
-    _text = field_validator("description")(_required_text)
+    _text = field_validator("description")(_required_text(DESCRIBE_CONCERN))
 
 
 class ConcernReview(InputModel):
-    note: str = Field(min_length=1, max_length=5_000, description="What was checked or done.")
+    note: str = Field(
+        min_length=1,
+        max_length=5_000,
+        description="What was checked or done.",
+        json_schema_extra=says(
+            missing=REVIEW_NOTE, string_too_long=N_("Shorten the review note to 5,000 characters or fewer.")
+        ),
+    )
 
-    _text = field_validator("note")(_required_text)
+    _text = field_validator("note")(_required_text(REVIEW_NOTE))
 
 
 class ConcernPublic(BaseModel):
@@ -136,23 +169,42 @@ class SafetyPlanCreate(InputModel):
     """One version of the safety plan; each save adds a version and the latest counts."""
 
     # The gaps come before the flag so the flag's check can see them and report beside it.
-    arrival_gap_minutes: int = Field(default=0, ge=0, le=240)
-    departure_gap_minutes: int = Field(default=0, ge=0, le=240)
+    arrival_gap_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=240,
+        json_schema_extra=says(N_("Enter how many minutes apart the arrivals are, from 0 to 240, for example 15.")),
+    )
+    departure_gap_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=240,
+        json_schema_extra=says(N_("Enter how many minutes apart the departures are, from 0 to 240, for example 15.")),
+    )
     staggered_arrival: bool = Field(default=False, validate_default=True)
     separate_waiting_rooms: bool = False
-    support_person: str = Field(default="", max_length=120, description="Name of the survivor's support person.")
+    support_person: str = Field(
+        default="",
+        max_length=120,
+        description="Name of the survivor's support person.",
+        json_schema_extra=says(N_("Enter a support person's name of at most 120 characters.")),
+    )
     security_present: bool = False
-    exit_plan: str = Field(default="", max_length=5_000)
+    exit_plan: str = Field(
+        default="", max_length=5_000, json_schema_extra=says(N_("Shorten the exit plan to 5,000 characters or fewer."))
+    )
     no_contact_order: bool = Field(default=False, description="A no-contact order is in force.")
     address_confidential: bool = True
-    preferred_mode: SessionMode = SessionMode.in_person
+    preferred_mode: SessionMode = Field(
+        default=SessionMode.in_person, json_schema_extra=says(N_("Choose how the survivor prefers to take part."))
+    )
 
     @field_validator("staggered_arrival")
     @classmethod
     def _gaps(cls, value: bool, info: ValidationInfo) -> bool:
         gaps = (info.data.get("arrival_gap_minutes") or 0, info.data.get("departure_gap_minutes") or 0)
         if value and not any(gaps):
-            raise ValueError("Enter how many minutes apart the arrivals or departures are.")
+            raise ValueError(N_("Enter how many minutes apart the arrivals or departures are."))
         return value
 
     @field_validator("support_person", "exit_plan")
@@ -203,16 +255,41 @@ class SafetyPlanStatus(BaseModel):
 class ContactPreferenceUpdate(InputModel):
     """How, and whether, the person agreed to be contacted. Replaces what was recorded."""
 
-    channel: ContactChannel
-    email: EmailStr | None = Field(default=None, max_length=254, validate_default=True)
-    phone: str | None = Field(default=None, max_length=40, validate_default=True)
+    channel: ContactChannel = Field(
+        json_schema_extra=says(N_("Choose how the person agreed to be contacted: by email, by phone, or not at all."))
+    )
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        validate_default=True,
+        json_schema_extra=says(N_("Enter the email address the person agreed to, like name@example.org.")),
+    )
+    phone: str | None = Field(
+        default=None,
+        max_length=40,
+        validate_default=True,
+        json_schema_extra=says(N_("Enter a phone number of at most 40 characters, using digits, spaces and '+'.")),
+    )
     voicemail_ok: bool = False
     text_ok: bool = False
-    quiet_hours_start: str | None = Field(default=None, max_length=5, description="24-hour HH:MM, local time.")
-    quiet_hours_end: str | None = Field(
-        default=None, max_length=5, validate_default=True, description="24-hour HH:MM, local time."
+    quiet_hours_start: str | None = Field(
+        default=None,
+        max_length=5,
+        description="24-hour HH:MM, local time.",
+        json_schema_extra=says(QUIET_START),
     )
-    code_word: str | None = Field(default=None, max_length=60)
+    quiet_hours_end: str | None = Field(
+        default=None,
+        max_length=5,
+        validate_default=True,
+        description="24-hour HH:MM, local time.",
+        json_schema_extra=says(QUIET_END),
+    )
+    code_word: str | None = Field(
+        default=None,
+        max_length=60,
+        json_schema_extra=says(N_("Enter a code word of at most 60 characters.")),
+    )
     others_may_see_messages: bool = Field(
         default=True, description="Someone who might harm them can see their messages. When unsure, leave true."
     )
@@ -225,16 +302,19 @@ class ContactPreferenceUpdate(InputModel):
         if not value:
             return None
         if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 6:
-            raise ValueError("Enter a phone number using digits, spaces, '+', '-' or brackets.")
+            raise ValueError(N_("Enter a phone number using digits, spaces, '+', '-' or brackets."))
         return value
 
     @field_validator("quiet_hours_start", "quiet_hours_end")
     @classmethod
-    def _hhmm(cls, value: str | None) -> str | None:
+    def _hhmm(cls, value: str | None, info: ValidationInfo) -> str | None:
         value = (value or "").strip()
         if not value:
             return None
-        parse_hhmm(value)
+        try:
+            parse_hhmm(value)
+        except ValueError:
+            raise ValueError(QUIET_START if info.field_name == "quiet_hours_start" else QUIET_END) from None
         return value
 
     @field_validator("code_word")
@@ -250,23 +330,23 @@ class ContactPreferenceUpdate(InputModel):
         if "quiet_hours_start" not in info.data:
             return value
         if (start is None) != (value is None):
-            raise ValueError("Give both the start and the end of the quiet hours, or neither.")
+            raise ValueError(N_("Enter both the start and the end of the quiet hours, or neither."))
         if start is not None and start == value:
-            raise ValueError("The quiet hours must end at a different time than they start.")
+            raise ValueError(N_("Enter an end of the quiet hours that is different from their start."))
         return value
 
     @field_validator("email", mode="after")
     @classmethod
     def _email_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("channel") == ContactChannel.email and not value:
-            raise ValueError("Enter the email address the person agreed to be contacted at.")
+            raise ValueError(N_("Enter the email address the person agreed to be contacted at."))
         return value
 
     @field_validator("phone", mode="after")
     @classmethod
     def _phone_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("channel") == ContactChannel.phone and not value:
-            raise ValueError("Enter the phone number the person agreed to be contacted on.")
+            raise ValueError(N_("Enter the phone number the person agreed to be contacted on."))
         return value
 
 
@@ -294,23 +374,46 @@ class ContactPreferencePublic(BaseModel):
 class ConsentCreate(InputModel):
     """Consent to one scope, recorded by a facilitator, with the information sheet the person was given."""
 
-    scope: ConsentScope
-    sheet_version: str = Field(default=CURRENT_VERSION, min_length=1, max_length=20, pattern=SHEET_VERSION.pattern)
-    sheet_language: str = Field(min_length=2, max_length=16, description="Language of the sheet shown, e.g. es.")
-    method: ConsentMethod = Field(description="in_person or written; portal consent is given by the person.")
-    witnessed_by: str | None = Field(default=None, max_length=120)
+    scope: ConsentScope = Field(json_schema_extra=says(N_("Choose what the person consents to.")))
+    sheet_version: str = Field(
+        default=CURRENT_VERSION,
+        min_length=1,
+        max_length=20,
+        pattern=SHEET_VERSION.pattern,
+        json_schema_extra=says(N_("Choose the version of the information sheet the person was given.")),
+    )
+    sheet_language: str = Field(
+        min_length=2,
+        max_length=16,
+        description="Language of the sheet shown, e.g. es.",
+        json_schema_extra=says(N_("Choose the language of the information sheet the person was given.")),
+    )
+    method: ConsentMethod = Field(
+        description="in_person or written; portal consent is given by the person.",
+        json_schema_extra=says(N_("Choose how the person gave their consent: in person or in writing.")),
+    )
+    witnessed_by: str | None = Field(
+        default=None,
+        max_length=120,
+        json_schema_extra=says(N_("Enter a witness's name of at most 120 characters, or leave it empty.")),
+    )
 
     @field_validator("sheet_language")
     @classmethod
     def _lang(cls, value: str) -> str:
         value = value.strip()
         if not re.fullmatch(r"[a-z]{2,3}", value):
-            raise ValueError("Use a language code such as en or es.")
+            raise ValueError(N_("Choose the language of the information sheet the person was given."))
         return value
 
 
 class ConsentWithdraw(InputModel):
-    reason: str | None = Field(default=None, max_length=5_000, description="Optional; the person need not give one.")
+    reason: str | None = Field(
+        default=None,
+        max_length=5_000,
+        description="Optional; the person need not give one.",
+        json_schema_extra=says(N_("Shorten the reason for withdrawing to 5,000 characters or fewer.")),
+    )
 
 
 class ConsentPublic(BaseModel):

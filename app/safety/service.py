@@ -39,12 +39,12 @@ def survivor_to_assess(session: Session, *, case: Case, participant_id: int | No
         )
     if participant_id is None:
         if len(survivors) > 1:
-            message = "Choose which survivor this assessment is about."
+            message = N_("Choose which survivor this assessment is about.")
             raise InvalidInput(message, field_errors={"participant_id": message})
         return survivors[0]
     chosen = next((p for p in survivors if p.id == participant_id), None)
     if chosen is None:
-        message = "Choose a survivor of this case: only the survivor's safety is assessed here."
+        message = N_("Choose a survivor of this case: only the survivor's safety is assessed here.")
         raise InvalidInput(message, field_errors={"participant_id": message})
     return chosen
 
@@ -57,12 +57,13 @@ def assess_safety(
     if participant.case_id != case.id:
         raise NotFound("No such participant.")
     if participant.role != ParticipantRole.survivor:
-        message = "Only the survivor's safety is assessed here."
+        message = N_("Only the survivor's safety is assessed here.")
         raise InvalidInput(message, field_errors={"participant_id": message})
     try:
         score, level = compute_risk(factors)
     except UnknownRiskFactor as exc:
-        raise InvalidInput("Choose risk factors from the list.", field_errors={"factors": str(exc)}) from exc
+        message = N_("Choose the risk factors that apply from the list.")
+        raise InvalidInput(message, field_errors={"factors": message}) from exc
     assessment = SafetyAssessment(
         program_id=case.program_id,
         case_id=case.id,  # type: ignore[arg-type]

@@ -254,7 +254,7 @@ def record_consent(request: Request, case: DetailCase, session: SessionDep, acto
     data, errors = validate_form(ConsentCreate, form)
     participant = session.get(Participant, pid) if (pid := optional_id(str(form.get("participant_id", "")))) else None
     if participant is None or participant.case_id != case.id:
-        errors = {"participant_id": "Choose a participant of this case."} | errors
+        errors = {"participant_id": _("Choose the person who gives their consent.")} | errors
     elif data is not None:
         try:
             given = consent.give_consent(session, actor=actor, participant=participant, **data.model_dump())
@@ -282,7 +282,8 @@ def withdraw_consent(
     data, errors = validate_form(ConsentWithdraw, form)
     if data is None:
         field = f"reason_{participant.id}_{scope.value}"
-        return _consent_page(request, session, case, values={}, errors={field: errors["reason"]}, status_code=422)
+        values = {field: form.get("reason", "")}
+        return _consent_page(request, session, case, values=values, errors={field: errors["reason"]}, status_code=422)
     consent.withdraw_consent(session, actor=actor, participant=participant, scope=scope, reason=data.reason)
     flash = _("%(name)s withdrew consent: %(scope)s. Nothing was deleted.") % {
         "name": participant.display_name,

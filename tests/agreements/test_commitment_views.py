@@ -324,8 +324,12 @@ def test_a_malformed_amount_or_date_gets_a_plain_message(as_staff: TestClient, s
     payment = first_payment(sealed)
     form = payment_form(as_staff, sealed, amount="lots", occurred_on="soon")
     body = text(as_staff.post(progress_url(sealed, payment), data=form, headers=HX))
-    assert field_error(body, f"field-p{payment.id}-amount") == "Enter the amount as a number, for example 50 or 12.50."
-    assert field_error(body, f"field-p{payment.id}-occurred_on") == "Enter a date, for example 2026-03-31."
+    assert field_error(body, f"field-p{payment.id}-amount") == (
+        "Enter the amount done as a number of at most 2 decimals, for example 50 or 12.50."
+    )
+    assert (
+        field_error(body, f"field-p{payment.id}-occurred_on") == "Enter the date it happened, for example 2026-03-31."
+    )
 
 
 def test_without_javascript_recording_progress_redirects_back_to_the_list(as_staff: TestClient, sealed: Sealed) -> None:
@@ -413,7 +417,7 @@ def test_a_correction_without_a_reason_is_refused_beside_the_field(
     form = {"csrf_token": as_staff.csrf_token, "reason": ""}  # type: ignore[attr-defined]
     response = as_staff.post(case_url(sealed, f"/progress/{entry.id}/correction"), data=form)
     assert response.status_code == 422
-    assert field_error(text(response), f"field-correct-{entry.id}-reason") == "This is required."
+    assert field_error(text(response), f"field-correct-{entry.id}-reason") == "Say why the entry was wrong."
 
 
 def waiver_form(client: TestClient, **changes: str) -> dict[str, str]:
@@ -492,8 +496,8 @@ def test_closing_needs_a_reason_from_the_list_and_a_note(as_facilitator: TestCli
     response = as_facilitator.post(case_url(sealed, "/closure"), data=form)
     assert response.status_code == 422
     body = text(response)
-    assert field_error(body, "field-close-reason") == "Choose one of the options."
-    assert field_error(body, "field-close-note") == "This is required."
+    assert field_error(body, "field-close-reason") == "Choose why the case is closed."
+    assert field_error(body, "field-close-note") == "Explain the closure in a note."
 
 
 # --- who may see and do what -----------------------------------------------------------------------

@@ -135,9 +135,9 @@ def test_a_save_with_gaps_shows_each_error_beside_its_field_and_saves_nothing(
     assert response.status_code == 422
     body = text(response)
     assert 'id="field-terms-0-hours-error"' in body and 'aria-describedby="field-terms-0-hours-error"' in body
-    assert "Enter an amount such as 1200.50 (a point before the cents)." in body
+    assert "Enter the whole amount of term 2 as a number such as 1200.50 (a point before the cents)." in body
     assert 'id="field-terms-2-until-error"' in body
-    assert '<a href="#field-terms-0-hours">This is required.</a>' in body
+    assert '<a href="#field-terms-0-hours">Enter the number of hours of term 1, from 1 to 2,000.</a>' in body
     assert 'value="Harbour Food Bank"' in body  # what was typed stays
     assert db.exec(select(AgreementVersion)).all() == []
 

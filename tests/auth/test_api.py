@@ -380,5 +380,5 @@ def test_a_new_password_that_is_ones_own_email_or_name_is_refused(
     response = client.post("/api/v1/me/password", json={"current_password": PASSWORD, "password": chosen})
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "password", "message": "Do not use your email address or name as your password."}
+        {"field": "password", "message": "Choose a new password that is not your email address or your name."}
     ]

@@ -357,15 +357,19 @@ def test_form_with_errors_shows_the_summary_and_the_message_beside_the_field(
     summary = page.get_by_role("alert")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
-    expect(summary.get_by_role("link")).to_have_text(["This is required."])
+    expect(summary.get_by_role("link")).to_have_text(["Enter the name this person wants to be called."])
     name_field = page.get_by_label("Name to use")
     expect(name_field).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#field-display_name-error")).to_have_text("Error: This is required.")
-    expect(name_field).to_have_accessible_description(re.compile(r"Error: This is required\.$"))
+    expect(page.locator("#field-display_name-error")).to_have_text(
+        "Error: Enter the name this person wants to be called."
+    )
+    expect(name_field).to_have_accessible_description(
+        re.compile(r"Error: Enter the name this person wants to be called\.$")
+    )
     expect(page.get_by_label("Role in the case")).to_have_value("survivor")  # what was chosen is kept
     watch.scan()
 
-    summary.get_by_role("link", name="This is required.").click()
+    summary.get_by_role("link", name="Enter the name this person wants to be called.").click()
     expect(name_field).to_be_focused()
     name_field.fill("Mira")
     page.get_by_role("button", name="Add participant").click()

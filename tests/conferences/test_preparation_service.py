@@ -175,8 +175,10 @@ def test_answers_that_do_not_fit_the_instrument_are_refused_with_field_errors(
     with pytest.raises(InvalidInput) as refused:
         _screen(db, facilitator, survivor, answers)
     assert refused.value.field_errors == {
-        "answers.debt": "Choose one of the options.",
-        "answers.coerced": "Answer this question.",
+        "answers.debt": "Answer whether anyone says they still owe them money: choose one of the answers listed.",
+        "answers.coerced": (
+            "Answer whether anyone pressured them, threatened them or offered them something to take part."
+        ),
     }
 
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.auth.models import User
+from app.conferences import preparation
 from app.conferences.models import Acknowledgement, Case, Participant, ParticipantRole, Screening
 from app.db import utcnow
 from tests.conferences.test_screening_rules import COERCION_QUESTION, RESPONSIBLE_READY, SURVIVOR_READY
@@ -151,6 +152,45 @@ def test_checking_the_suggestion_shows_it_without_recording_anything(
     assert "cannot take part freely" in response.text
     assert 'name="answers.trafficker_contact" value="under_control" checked' in response.text
     assert db.exec(select(Screening)).first() is None
+
+
+def test_an_empty_screening_names_each_unanswered_question_once_in_the_error_summary(
+    as_facilitator: TestClient, survivor: Participant
+) -> None:
+    data = {"rationale": "", "action": "record", "csrf_token": as_facilitator.csrf_token}  # type: ignore[attr-defined]
+    response = as_facilitator.post(_page(survivor), data=data)
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+    required = [q for q in preparation.instrument_for(survivor).questions if q.required]
+    assert [field for field, _ in links] == [f"field-answers.{q.id}" for q in required] + ["field-rationale"]
+    messages = [message for _, message in links]
+    assert len(set(messages)) == len(messages)  # each link says which question it leads to
+    assert "Answer whether they need an interpreter." in messages
+    assert "Answer this question." not in response.text and "This is required." not in response.text
+    assert response.text.count("Answer whether they need an interpreter.") == 2  # in the summary and beside it
+
+
+def test_checking_the_suggestion_lands_on_the_suggestion_not_the_top_of_the_page(
+    as_facilitator: TestClient, survivor: Participant
+) -> None:
+    page = as_facilitator.get(_page(survivor)).text
+    button = re.search(r'<button[^>]*value="preview"[^>]*>', page)
+    assert button is not None and f'formaction="{_page(survivor)}#suggested-outcome"' in button.group(0)
+
+    answers = {k: v for k, v in SURVIVOR_READY.items() if k != "coerced"} | {"debt": "yes"}
+    response = _screen(as_facilitator, survivor, answers, action="preview")
+    assert response.status_code == 200
+    region = re.search(
+        r'<div class="notice" role="status" id="suggested-outcome"([^>]*)>(.*?)</div>', response.text, re.S
+    )
+    assert region is not None
+    assert 'tabindex="-1"' in region.group(1) and "autofocus" in region.group(1)  # focus moves to the answer
+    assert "The rules suggest: Not yet" in region.group(2) and "A claimed debt is a means of control" in region.group(2)
+    assert "Some questions still need an answer" in region.group(2)
+    # The unanswered question is still listed, but the summary does not take the focus from the answer.
+    assert response.text.count("autofocus") == 1
+    assert 'href="#field-answers.coerced"' in response.text
 
 
 def test_htmx_gets_the_screening_fragment(as_facilitator: TestClient, survivor: Participant) -> None:
@@ -317,7 +357,7 @@ def test_the_acknowledgement_form_keeps_the_wording_and_refuses_a_future_date(
     future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     response = _acknowledge(as_facilitator, responsible, acknowledged_at=future, wording="Keep these words.")
     assert response.status_code == 422
-    assert 'id="field-acknowledged_at-error"' in response.text and "cannot be in the future" in response.text
+    assert 'id="field-acknowledged_at-error"' in response.text and "a date and time not in the future" in response.text
     assert "Keep these words." in response.text
     assert db.exec(select(Acknowledgement)).first() is None
 

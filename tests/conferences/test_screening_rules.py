@@ -24,6 +24,7 @@ from app.conferences.screening_rules import (
     suggest_outcome,
     validate_answers,
 )
+from app.i18n import use_language
 
 COERCION_QUESTION = "Has anyone pressured you, threatened you, or offered you something to take part?"
 
@@ -261,22 +262,51 @@ def test_accepting_the_suggested_outcome_needs_no_reason() -> None:
 # --- validation ----------------------------------------------------------------------------
 
 
+COERCED = "whether anyone pressured them, threatened them or offered them something to take part"
+LISTED = ": choose one of the answers listed."
+
+
 @pytest.mark.parametrize(
     "changes, field, message",
     [
-        ({"coerced": None}, "answers.coerced", "Answer this question."),
-        ({"coerced": "  "}, "answers.coerced", "Answer this question."),
-        ({"coerced": "maybe"}, "answers.coerced", "Choose one of the options."),
-        ({"emotional_readiness": "6"}, "answers.emotional_readiness", "Choose one of the options."),
-        ({"trafficker_contact": "No"}, "answers.trafficker_contact", "Choose one of the options."),
-        ({"legal_counsel": 1}, "answers.legal_counsel", "Give the answer as text."),
-        ({"shoe_size": "42"}, "answers.shoe_size", "This question is not part of the screening."),
-        ({"anything_else": "x" * 4001}, "answers.anything_else", "Keep this answer under 4,000 characters."),
+        ({"coerced": None}, "answers.coerced", f"Answer {COERCED}."),
+        ({"coerced": "  "}, "answers.coerced", f"Answer {COERCED}."),
+        ({"coerced": "maybe"}, "answers.coerced", f"Answer {COERCED}{LISTED}"),
+        (
+            {"emotional_readiness": "6"},
+            "answers.emotional_readiness",
+            f"Answer how ready they feel to meet, or hear from, the person who harmed them{LISTED}",
+        ),
+        (
+            {"trafficker_contact": "No"},
+            "answers.trafficker_contact",
+            f"Answer whether anyone from the situation they left is still in touch with them{LISTED}",
+        ),
+        (
+            {"legal_counsel": 1},
+            "answers.legal_counsel",
+            f"Answer whether independent legal advice has been offered to them{LISTED}",
+        ),
+        ({"shoe_size": "42"}, "answers.shoe_size", "Leave out this answer: the question is not part of the screening."),
+        (
+            {"anything_else": "x" * 4001},
+            "answers.anything_else",
+            "Shorten the answer about anything else they want you to know: use 4,000 characters or fewer.",
+        ),
     ],
 )
 def test_answers_that_do_not_fit_the_instrument_are_field_errors(changes, field, message) -> None:  # type: ignore[no-untyped-def]
     answers = {k: v for k, v in (SURVIVOR_READY | changes).items() if v is not None}
     assert validate_answers(survivor(), answers) == {field: message}
+
+
+def test_each_missing_answer_names_its_question_in_english_and_in_spanish() -> None:
+    with use_language("es"):
+        spanish = validate_answers(responsible(), {})
+    english = validate_answers(responsible(), {})
+    assert len(set(english.values())) == len(english) == len(set(spanish.values()))
+    assert english["answers.responsibility"] == "Answer how they describe their part in what happened."
+    assert all(spanish[field] != message for field, message in english.items())
 
 
 def test_every_missing_required_answer_is_reported_at_once() -> None:
@@ -328,6 +358,7 @@ def _raw(path: str = "survivor.v1.json") -> dict:
         lambda raw: raw["questions"][0].update({"type": "slider"}),
         lambda raw: raw["questions"][0].update({"options": []}),
         lambda raw: raw["questions"].append(dict(raw["questions"][0])),
+        lambda raw: raw["questions"][0].pop("label"),
     ],
     ids=[
         "rule-on-missing-question",
@@ -337,6 +368,7 @@ def _raw(path: str = "survivor.v1.json") -> dict:
         "unknown-type",
         "choice-without-options",
         "repeated-question",
+        "question-without-label",
     ],
 )
 def test_an_instrument_that_does_not_hold_together_is_refused(break_it) -> None:  # type: ignore[no-untyped-def]

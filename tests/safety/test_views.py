@@ -203,12 +203,16 @@ def test_a_plan_with_a_bad_mode_or_minutes_is_refused_beside_the_fields(as_facil
     assert response.status_code == 422
     assert 'id="field-arrival_gap_minutes-error"' in response.text
     assert 'id="field-preferred_mode-error"' in response.text
-    assert "Enter a whole number, for example 12." in response.text
+    assert "Enter how many minutes apart the arrivals are, from 0 to 240, for example 15." in response.text
+    assert "Choose how the survivor prefers to take part." in response.text
 
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [("en", "Enter a number no more than 240."), ("es", "Escriba un número que no pase de 240.")],
+    [
+        ("en", "Enter how many minutes apart the arrivals are, from 0 to 240, for example 15."),
+        ("es", "Escriba cuántos minutos separan las llegadas, de 0 a 240, por ejemplo 15."),
+    ],
 )
 def test_minutes_over_the_limit_say_the_limit_in_plain_words(
     as_facilitator: TestClient, case: Case, language: str, message: str

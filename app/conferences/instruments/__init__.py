@@ -6,10 +6,11 @@ questions it was answered against. The current instrument for a role is its high
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from app.conferences.models import ParticipantRole, ScreeningOutcome
 
@@ -35,6 +36,9 @@ class Question:
     type: str
     options: tuple[Option, ...]
     required: bool
+    # What the question asks, as it reads inside a sentence ("whether they need an interpreter"), so that an
+    # error names its question: "Answer whether they need an interpreter." Translated in the catalogs.
+    label: str = ""
 
     @property
     def choices(self) -> list[tuple[str, str]]:
@@ -90,6 +94,9 @@ def _question(raw: dict[str, Any]) -> Question:
         raise InstrumentError(f"question {raw['id']}: a {kind} question needs options")
     if kind == "text" and options:
         raise InstrumentError(f"question {raw['id']}: a text question has no options")
+    label = str(raw.get("label", "")).strip()
+    if not label:
+        raise InstrumentError(f"question {raw['id']}: a question needs a short label for its errors")
     return Question(
         id=raw["id"],
         topic=raw.get("topic", ""),
@@ -98,6 +105,7 @@ def _question(raw: dict[str, Any]) -> Question:
         type=kind,
         options=options,
         required=bool(raw.get("required", False)),
+        label=label,
     )
 
 
@@ -157,6 +165,16 @@ def current_instrument(role: ParticipantRole) -> Instrument | None:
     found = [load_instrument(*_key_version(path)) for path in INSTRUMENTS_DIR.glob("*.v*.json")]
     mine = [i for i in found if i is not None and i.role == role]
     return max(mine, key=lambda i: i.version) if mine else None
+
+
+def extract_labels(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel's extraction of an instrument file (babel.cfg): each question's label, for the catalogs."""
+    text = fileobj.read().decode("utf-8")
+    for question in json.loads(text).get("questions", []):
+        if label := question.get("label"):
+            yield text[: text.find(json.dumps(label))].count("\n") + 1, None, label, []
 
 
 def _key_version(path: Path) -> tuple[str, int]:
