@@ -47,6 +47,9 @@ NO_FORM = {
     "/login": "the sign-in form, for people not signed in: tests/test_form_errors.py",
     "/setup/{token}": "the first administrator's form, shown only while no account exists: tests/auth/test_views.py",
     "/invite/{token}": "reached from an emailed link by someone not signed in: tests/auth/test_invitations.py",
+    "/cases/{case_id}/participants/{participant_id}/portal-links/send": (
+        "a single button with nothing to type; its refusals (no safe channel) are in tests/portal/test_link_delivery.py"
+    ),
 }
 
 
