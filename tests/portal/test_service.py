@@ -13,7 +13,7 @@ from app.conferences.models import Case, Participant, ParticipantRole
 from app.conferences.queries import case_facts
 from app.conferences.rules import derive_journey
 from app.db import utcnow
-from app.errors import Conflict, NotFound, PermissionDenied
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.notifications.models import Notification
 from app.portal import service
 from app.portal.models import PortalLink, PortalSession
@@ -233,8 +233,14 @@ def test_consent_given_in_the_portal_records_the_method_and_the_sheet_in_the_per
     db: Session, facilitator: User, survivor: Participant
 ) -> None:
     actor = _actor(db, _open(db, _issue(db, facilitator, survivor).url))
+    with pytest.raises(InvalidInput) as unconfirmed:  # a yes is never one tap: it needs its confirmation
+        service.give_portal_consent(
+            db, actor=actor, participant=survivor, scope=ConsentScope.conference, data=PortalConsentGive()
+        )
+    assert unconfirmed.value.field_errors == {"confirmed": "Read what this means, then confirm to say yes."}
+    assert db.exec(select(Consent)).first() is None
     consent = service.give_portal_consent(
-        db, actor=actor, participant=survivor, scope=ConsentScope.conference, data=PortalConsentGive()
+        db, actor=actor, participant=survivor, scope=ConsentScope.conference, data=PortalConsentGive(confirmed=True)
     )
     assert (consent.method, consent.sheet_language, consent.recorded_by_id) == (ConsentMethod.portal, "es", None)
     [event] = _events(db, "consent.given")
@@ -279,7 +285,7 @@ def test_withdrawing_participation_in_the_portal_pauses_the_case_and_tells_the_f
 ) -> None:
     actor = _actor(db, _open(db, _issue(db, facilitator, survivor).url))
     service.give_portal_consent(
-        db, actor=actor, participant=survivor, scope=ConsentScope.conference, data=PortalConsentGive()
+        db, actor=actor, participant=survivor, scope=ConsentScope.conference, data=PortalConsentGive(confirmed=True)
     )
     service.withdraw_portal_consent(
         db,
