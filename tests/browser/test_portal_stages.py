@@ -689,7 +689,7 @@ def test_rosa_and_dan_read_the_right_message_and_one_primary_action_at_every_sta
     rosa.home(
         "monitoring",
         "El acuerdo está en marcha. Su facilitador comprueba cómo va.",
-        "Usted eligió no recibir noticias sobre él. Puede cambiarlo en la página Sus decisiones.",
+        "Si quiere noticias sobre cómo va, puede decir que sí en la página Sus decisiones.",
         "Descargue su copia firmada",
     )
     with rosa.page.expect_download() as download:
