@@ -21,7 +21,7 @@ signatures), ready_to_sign, waiting_for_signatures, then sealed: monitoring at o
 the commitments in the same transaction (Rosa downloads her Spanish copy from the home page; Dan sees what
 is due next; Rosa, not opted in, is told how to opt in, and after saying yes on her page sees the
 progress), withdrawn after signing (Dan: what he still owes; Rosa's home unchanged), a waiver question
-for Rosa, and completed.
+for Rosa, and completed. A second case is closed before any agreement (closed: no action, no reason).
 """
 
 from collections.abc import Callable, Iterator
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 Browse = Callable[..., Watch]
 FACILITATOR = "fran.stages@example.org"
 REFERENCE = "HRP-2026-077"
+CLOSED_REFERENCE = "HRP-2026-078"
 INTERPRETER = "Inés Ortega (interpreter)"
 TASK_EN = "Return her passport and papers to the program office."
 TASK_ES = "Devolver su pasaporte y sus papeles a la oficina del programa."
@@ -136,6 +137,7 @@ class StagesProgram:
     case_id: int
     rosa_id: int
     dan_id: int
+    closing: tuple[int, int, int]  # another case (its id, its survivor's, its responsible party's), to be closed
 
     @contextmanager
     def desk(self) -> Iterator[Desk]:
@@ -169,7 +171,8 @@ class StagesProgram:
 
 @pytest.fixture(scope="module")
 def stages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StagesProgram]:
-    """Mend with a facilitator's new case: Rosa (survivor, Spanish) and Dan Novak (responsible party, English)."""
+    """Mend with a facilitator's new case: Rosa (survivor, Spanish) and Dan Novak (responsible party, English);
+    and another new case, Lucía's and Tom's, that will close before any agreement."""
     from app.auth.models import UserRole
     from app.conferences.models import ParticipantRole
     from app.db import make_engine
@@ -191,8 +194,13 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StagesProgram]:
                 display_name="Dan Novak",
                 preferred_language="en",
             )
+            other = make_case(session, fran, reference=CLOSED_REFERENCE)
+            lucia = make_participant(
+                session, fran, other, ParticipantRole.survivor, display_name="Lucía", preferred_language="es"
+            )
+            tom = make_participant(session, fran, other, ParticipantRole.responsible_party, display_name="Tom Reyes")
             session.commit()
-            ids = (case.id, rosa.id, dan.id)
+            ids = (case.id, rosa.id, dan.id, (other.id, lucia.id, tom.id))
         try:
             with run_mend(url, expect_setup_link=False) as server:
                 yield StagesProgram(server, engine, *ids)  # type: ignore[arg-type]
@@ -838,3 +846,35 @@ def test_rosa_and_dan_read_the_right_message_and_one_primary_action_at_every_sta
 
     rosa.watch.assert_clean()
     dan.watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_case_closed_before_any_agreement_says_only_that_it_is_closed(stages: StagesProgram, browse: Browse) -> None:
+    """closed: the facilitator closes the other case for the survivor's safety. Both are told it is closed,
+    with no action to take and no reason given."""
+    from app.agreements.commitment_schemas import ClosureCreate
+    from app.agreements.commitment_service import close_case
+    from app.conferences.models import Case, ClosureReason
+
+    case_id, lucia_id, tom_id = stages.closing
+    lucia = phone(browse, stages.server, locale="es-ES", name="Lucía", status_title="¿En qué punto está?")
+    tom = phone(browse, stages.server, locale="en-GB", name="Tom", status_title="Where are you now?")
+    lucia.open_link(stages.link(lucia_id), button="Abrir mi página", greeting="Hola, Lucía.")
+    tom.open_link(stages.link(tom_id), button="Open my page", greeting="Hello, Tom Reyes.")
+    with stages.desk() as desk:
+        case = desk.session.get(Case, case_id)
+        assert case is not None
+        note = "Risk to the survivor: she moved away from him."
+        close_case(
+            desk.session, actor=desk.actor, case=case, data=ClosureCreate(reason=ClosureReason.safety, note=note)
+        )
+
+    lucia.home("closed", "Este caso está cerrado.", "Si tiene preguntas, hable con su facilitador.", None)
+    for giveaway in ("segur", "riesgo", "Risk", "moved", "Tom"):
+        expect(lucia.page.locator("body")).not_to_contain_text(giveaway, ignore_case=True)
+    tom.home("closed", "This case is closed.", "If you have questions, ask your facilitator.", None)
+    for giveaway in ("safety", "risk", "moved", "Lucía"):
+        expect(tom.page.locator("body")).not_to_contain_text(giveaway, ignore_case=True)
+
+    lucia.watch.assert_clean()
+    tom.watch.assert_clean()
