@@ -75,7 +75,10 @@ class PortalCommitment(BaseModel):
 class PortalWaiverQuestion(BaseModel):
     id: int
     commitment_id: int
-    commitment: str = Field(description="The commitment's description, in English.")
+    commitment: str = Field(
+        description="The commitment's description: the agreement's own words, in the person's language where "
+        "the signed text holds it."
+    )
     reason: str = Field(description="Why the facilitator asks.")
     asked_at: datetime
     answer_url: str

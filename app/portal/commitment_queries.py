@@ -89,10 +89,11 @@ class AskedWaiver:
 
     id: int
     commitment_id: int
-    description: str
+    description: str  # the agreement's words, in the person's language when its signed text holds it
     kind: CommitmentKind
-    reason: str
+    reason: str  # the facilitator's own words, as they wrote them
     asked_at: datetime
+    description_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -211,14 +212,17 @@ def asked_waivers(session: Session, *, case: Case, participant: Participant) -> 
         )
         .order_by(col(Waiver.created_at), col(Waiver.id))
     ).all()
+    language = language_for(participant.preferred_language)
+    described = _described(session, rows=[commitment for _waiver, commitment in rows], language=language)
     return tuple(
         AskedWaiver(
             id=waiver.id,  # type: ignore[arg-type]
             commitment_id=commitment.id,  # type: ignore[arg-type]
-            description=commitment.description,
+            description=described.get(commitment.id, commitment.description),  # type: ignore[arg-type]
             kind=CommitmentKind(commitment.kind),
             reason=waiver.reason,
             asked_at=waiver.created_at,
+            description_language=language if commitment.id in described else "en",
         )
         for waiver, commitment in rows
     )

@@ -70,6 +70,7 @@ NEXT_LATE = N_("Something you agreed to do is late. Please talk with your facili
 NEXT_NOTHING_DUE = N_("You have nothing due right now.")
 NEXT_PROGRESS = N_("You can see how it is going.")
 NEXT_NO_PROGRESS = N_("You chose not to get news about it. You can change this on the page Your choices.")
+NEXT_NEWS_IF_YOU_WANT = N_("If you want news about how it is going, you can say yes on the page Your choices.")
 NEXT_QUESTION = N_("There is a question for you about the agreement.")
 NEXT_COPY_STAYS = N_("You can still download your signed copy.")
 NEXT_CONTACT = N_("Your facilitator will contact you.")
@@ -316,9 +317,12 @@ def _after_signing(facts: CaseFacts, journey: Journey, own: OwnRecords, consents
     if own.role == ParticipantRole.survivor:
         if own.questions:
             return PortalStage.monitoring, IN_PLACE, NEXT_QUESTION, QUESTION, {}
-        if consents[ConsentScope.progress_updates] == "active":
+        news = consents[ConsentScope.progress_updates]
+        if news == "active":
             return PortalStage.monitoring, IN_PLACE, NEXT_PROGRESS, PROGRESS, {}
-        return PortalStage.monitoring, IN_PLACE, NEXT_NO_PROGRESS, COPY, {}
+        # Only someone who said stop chose not to hear: one never asked is told that she may, and no more.
+        next_ = NEXT_NO_PROGRESS if news == "withdrawn" else NEXT_NEWS_IF_YOU_WANT
+        return PortalStage.monitoring, IN_PLACE, next_, COPY, {}
     return PortalStage.monitoring, IN_PLACE, NEXT_QUESTIONS, SHEET, {}
 
 

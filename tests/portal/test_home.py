@@ -208,7 +208,7 @@ def test_monitoring_the_survivor_sees_progress_only_if_she_opted_in(
 ) -> None:
     rosa = portal_client_for(sealed.held.survivor)
     _, me = home_and_me(rosa)
-    assert me["next"] == "You chose not to get news about it. You can change this on the page Your choices."
+    assert me["next"] == "If you want news about how it is going, you can say yes on the page Your choices."
     assert me["primary_action"] == {"href": "/portal/agreement/pdf", "label": "Download your signed copy"}
     _consent(db, facilitator, sealed.held.survivor, ConsentScope.progress_updates)
     db.commit()

@@ -48,9 +48,19 @@ OTHER_WITHDREW = Condition("consent_withdrawn", "The responsible party withdrew 
 SAFETY = Condition("safety_concern_open", "An urgent safety concern is waiting for a facilitator's review.", "/c")
 
 
-def _taking_part(pid: int, *, withdrawn: bool = False, progress: bool = False) -> tuple[ConsentFact, ...]:
-    scopes = (*TAKING_PART, ConsentScope.progress_updates) if progress else TAKING_PART
-    return tuple(_given(pid, scope, withdrawn=withdrawn and scope == ConsentScope.conference) for scope in scopes)
+def _taking_part(
+    pid: int, *, withdrawn: bool = False, progress: bool = False, progress_stopped: bool = False
+) -> tuple[ConsentFact, ...]:
+    scopes = (*TAKING_PART, ConsentScope.progress_updates) if progress or progress_stopped else TAKING_PART
+    return tuple(
+        _given(
+            pid,
+            scope,
+            withdrawn=(withdrawn and scope == ConsentScope.conference)
+            or (progress_stopped and scope == ConsentScope.progress_updates),
+        )
+        for scope in scopes
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class Scene:
     consented: bool = True
     withdrawn: bool = False
     progress: bool = False
+    progress_stopped: bool = False  # she said yes to progress news, then stop
     pauses: tuple[Condition, ...] = ()
     closed_at: Step | None = None
     meeting: OwnMeeting | None = None
@@ -72,7 +83,13 @@ class Scene:
     questions: int = 0
 
     def guidance(self) -> PortalGuidance:
-        consents = _taking_part(self.who, withdrawn=self.withdrawn, progress=self.progress) if self.consented else ()
+        consents = (
+            _taking_part(
+                self.who, withdrawn=self.withdrawn, progress=self.progress, progress_stopped=self.progress_stopped
+            )
+            if self.consented
+            else ()
+        )
         facts = CaseFacts(case_id=9, now=NOW, participants=PEOPLE_WITH_SUPPORTER, consents=consents)
         if self.closed_at is not None:
             journey = Journey(
@@ -358,8 +375,16 @@ TABLE += [
         PROGRESS,
     ),
     (
-        "survivor: monitoring, she did not opt in to progress",
+        "survivor: monitoring, she has not said yes to progress news",
         Scene(ROSA, Step.monitoring, AgreementStep.sealed, **SEALED),
+        PortalStage.monitoring,
+        IN_PLACE,
+        "If you want news about how it is going, you can say yes on the page Your choices.",
+        COPY,
+    ),
+    (
+        "survivor: monitoring, she said stop to progress news",
+        Scene(ROSA, Step.monitoring, AgreementStep.sealed, progress_stopped=True, **SEALED),
         PortalStage.monitoring,
         IN_PLACE,
         "You chose not to get news about it. You can change this on the page Your choices.",

@@ -75,15 +75,22 @@
   // A form is sent in the background as an htmx request would be: after a successful post the
   // server answers with HX-Redirect, and the page replaces itself with that address. A refused
   // post answers with the page's content, which takes the place of the main content here.
+  // The button pressed is part of the answer (a question's "Yes" and "No" are two buttons of one
+  // form, name="agree"), as in an ordinary submission: FormData(form) alone leaves it out.
   function submitInPlace(evt) {
     var form = evt.target;
     if (evt.defaultPrevented || (form.getAttribute('method') || '').toLowerCase() !== 'post' || !window.fetch) {
       return;
     }
     evt.preventDefault();
+    var data = new FormData(form);
+    var pressed = evt.submitter;
+    if (pressed && pressed.name && !data.has(pressed.name)) {
+      data.append(pressed.name, pressed.value);
+    }
     fetch(form.action, {
       method: 'POST',
-      body: new URLSearchParams(new FormData(form)),
+      body: new URLSearchParams(data),
       credentials: 'same-origin',
       headers: {'HX-Request': 'true'}
     }).then(function (response) {
@@ -98,6 +105,13 @@
         main.focus();
       });
     }).catch(function () {
+      if (pressed && pressed.name) {  // form.submit() sends no button: carry the pressed one's value
+        var carried = document.createElement('input');
+        carried.type = 'hidden';
+        carried.name = pressed.name;
+        carried.value = pressed.value;
+        form.appendChild(carried);
+      }
       form.submit();
     });
   }
