@@ -67,10 +67,10 @@ PAGE_EXPIRED = N_("This page has expired. Go back, reload the page and try again
 PAGE_NOT_FOUND = N_("We could not find this page.")
 NOT_UNDERSTOOD = N_("We did not understand this request. Go back and try again.")
 
-# The agreement pages (app/portal/agreement_views.py). The terms themselves are the facilitator's
-# text, bound to its hash, so they are shown as written; only these fixed words are translated.
-# INTENT_STATEMENT (app/agreements/rules.py) is what a signature stores, always in English; its
-# translation is shown beside it.
+# The agreement pages (app/portal/agreement_views.py). The terms are shown exactly as the signed text
+# says them, in the person's language (the text holds every reader's language under one hash).
+# INTENT_STATEMENT (app/agreements/rules.py) is shown in the person's language, and their signature
+# keeps it in those words.
 ACCEPTED = N_("Thank you. You accepted the agreement.")
 CHANGES_SENT = N_("Thank you. Your facilitator will read what you would like changed.")
 SIGNED = N_("Thank you. You signed the agreement.")
@@ -108,8 +108,8 @@ REFUSALS: dict[str, str] = {
 }
 
 # The follow-up pages (app/portal/commitment_views.py and commitment_api.py): what was agreed, how it is
-# going, and a survivor's answer to a waiver. The commitments' descriptions are the agreement's words,
-# shown as written (in English); only these fixed words are translated.
+# going, and a survivor's answer to a waiver. The commitments' descriptions are the agreement's words, in
+# the person's language where the signed text holds it (else the English record's).
 PROGRESS_NOT_SHARED = N_("You have not said yes to news about the agreement. So we do not show it here.")
 HOW_TO_SEE_PROGRESS = N_(
     "That is your choice. If you want to see it, say yes to News about the agreement on the page Your choices. "
