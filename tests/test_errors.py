@@ -139,7 +139,7 @@ def test_a_validation_message_reads_as_a_sentence(as_facilitator: TestClient, ca
         422,
     )
     assert _fields(body) == ["preferred_language"]
-    assert "language code" in body["errors"][0]["message"]
+    assert "a code such as en, es or pt-BR" in body["errors"][0]["message"]
 
 
 # --- 404: unknown, another program's and not assigned look the same ------------------------
