@@ -246,7 +246,14 @@ def _seed_case(session, n: int, actor, facilitator_id: int) -> dict:  # type: ig
     from app.agreements.commitment_service import active_commitments, record_progress
     from app.agreements.models import ReviewDecision
     from app.agreements.service import record_review, save_draft, send_for_review, send_for_signature, sign_version
-    from app.agreements.terms import ApologyTerm, Instalment, NoContactTerm, RestitutionTerm, ServiceHoursTerm
+    from app.agreements.terms import (
+        ApologyTerm,
+        Instalment,
+        NoContactTerm,
+        RestitutionTerm,
+        ServiceHoursTerm,
+        TermWording,
+    )
     from app.conferences.models import (
         CaseSession,
         HarmType,
@@ -335,7 +342,14 @@ def _seed_case(session, n: int, actor, facilitator_id: int) -> dict:  # type: ig
                 Instalment(due_date=today + timedelta(days=20), amount_cents=30_000),
             ],
         ),
-        ServiceHoursTerm(owed_by=owed, hours=20, deadline=today + timedelta(days=90), where="Food bank"),  # type: ignore[arg-type]
+        ServiceHoursTerm(
+            owed_by=owed,  # type: ignore[arg-type]
+            hours=20,
+            deadline=today + timedelta(days=90),
+            where="Food bank",
+            # A Spanish-reading participant reads the place's name as the interpreter gave it.
+            translations={"es": TermWording(where="Banco de alimentos", translated_by="Load interpreter")},
+        ),
         NoContactTerm(owed_by=owed),  # type: ignore[arg-type]
     ]
     version = save_draft(session, actor=actor, case=case, terms=terms, based_on=None)
