@@ -16,7 +16,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_percent
-from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from app.actor import Actor
@@ -34,7 +33,7 @@ from app.agreements.commitment_service import program_of
 from app.agreements.commitment_timeline import CaseTimeline, CommitmentRecord, EntryLine, WaiverLine, case_timeline
 from app.agreements.models import CommitmentKind
 from app.agreements.pdf import html_to_pdf, pdf_templates
-from app.agreements.terms import Term, text_sections
+from app.agreements.terms import TERMS, text_sections
 from app.conferences.models import CLOSURE_REASONS, Case, ClosureReason, Participant
 from app.db import utcnow
 from app.i18n import N_, Translate, long_day, money, ngettext, number, translator
@@ -43,7 +42,6 @@ TEMPLATE = "agreements/followup_pdf.html"
 # English is the record; a Spanish report (?language=es) translates the fixed wording, labels, dates and
 # amounts, and describes each commitment as the Spanish text of the agreement does. Reasons, names and
 # evidence references are shown as written.
-_TERMS = TypeAdapter(list[Term])
 
 STATE_LABELS = {
     "no_agreement": N_("No sealed agreement yet"),
@@ -229,7 +227,7 @@ def followup_view(
     # What is owed, in the reader's language when the signed text holds it (the stored rows are English).
     version = timeline.version
     described = (
-        descriptions_in(_TERMS.validate_python(version.terms), text_sections(version.canonical_text), language)
+        descriptions_in(TERMS.validate_python(version.terms), text_sections(version.canonical_text), language)
         if version is not None
         else {}
     )

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
 from app.agreements.models import TermKind
 from app.i18n import LANGUAGES, N_, long_day, money, translator
@@ -427,6 +427,10 @@ def read_text(text: str, language: str = RECORD_LANGUAGE) -> AgreementText:
         else:
             parties = f"{parties}\n{line}".strip()
     return AgreementText(title, parties, tuple(terms), language)
+
+
+# Reads a version's stored terms back as Term objects.
+TERMS: TypeAdapter[list[Term]] = TypeAdapter(list[Term])
 
 
 def stored_term(term: Term) -> dict:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from app.agreements import commitment_service
@@ -31,12 +30,10 @@ from app.agreements.models import (
     Waiver,
     WaiverStatus,
 )
-from app.agreements.terms import Term, text_sections
+from app.agreements.terms import TERMS, text_sections
 from app.conferences.models import Case, Participant, ParticipantRole
 from app.errors import NotFound
 from app.i18n import language_for
-
-_TERMS = TypeAdapter(list[Term])
 
 
 class Audience(StrEnum):
@@ -158,7 +155,7 @@ def _described(session: Session, *, rows: list[Commitment], language: str) -> di
         version = session.get(AgreementVersion, version_id)
         if version is None:
             continue
-        terms = _TERMS.validate_python(version.terms)
+        terms = TERMS.validate_python(version.terms)
         words = descriptions_in(terms, text_sections(version.canonical_text), language)
         for c in rows:
             if c.version_id == version_id and (c.term_number, c.sequence) in words:
